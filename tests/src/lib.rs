@@ -175,7 +175,18 @@ pub fn check_action(dir: &Path, command: &clap::Command) -> Vec<String> {
         .flat_map(|s| s.env.iter())
         .filter_map(|(k, v)| Some((k.clone(), mapped_input(&env_value(v))?)))
         .collect();
-    for name in action.inputs.keys() {
+    // Inputs that configure the install step (`build-from-source`, `download-url`…) go to install.sh as
+    // `OPS_*` variables, not to the binary.
+    let install_inputs: Vec<String> = action
+        .runs
+        .steps
+        .iter()
+        .filter(|s| s.run.as_deref().is_some_and(|r| r.contains("_lib/install.sh")))
+        .flat_map(|s| s.env.iter())
+        .filter(|(k, _)| k.starts_with("OPS_"))
+        .filter_map(|(_, v)| mapped_input(&env_value(v)))
+        .collect();
+    for name in action.inputs.keys().filter(|name| !install_inputs.contains(name)) {
         let expected_var = input_var(name);
         match mappings.iter().find(|(_, input)| input == name) {
             Some((var, _)) if var != &expected_var => problems.push(format!(

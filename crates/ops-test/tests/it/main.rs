@@ -1,0 +1,10 @@
+//! Integration tests of the API stand-ins: their behaviour (pagination, conditional requests and
+//! rate-limit budget, deployment phases, rollback pinning, scripting, faults) and the contract
+//! checks that hold their exchanges to the official API descriptions.
+
+mod contract;
+mod digitalocean;
+mod faults;
+mod github;
+mod ops_sim;
+mod support;

@@ -8,4 +8,5 @@
 pub mod digitalocean;
 pub mod github;
 pub mod harness;
+pub mod sarif;
 pub mod sim;

@@ -77,10 +77,12 @@ fn empty_run_is_valid() {
     assert_eq!(validate(&doc), Vec::<String>::new());
 }
 
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn validator_catches_what_code_scanning_rejects() {
     let good = sarif(&ToolInfo::ops("lint-gate"), &rules(), &findings(), None);
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "schema",
             Box::new(|d| d["runs"][0]["results"][0]["level"] = json!("critical")),

@@ -8,7 +8,9 @@ use ops_contract_tests::{check_action, check_wiring, load_action, repo_root, too
 type CommandFn = fn() -> Command;
 
 fn command_for(tool: &str) -> Option<Command> {
-    let registry: [(&str, CommandFn); 0] = [];
+    let registry: &[(&str, CommandFn)] = &[
+        ("approve-gate", approve_gate::cli::command),
+    ];
     registry
         .iter()
         .find(|(name, _)| *name == tool)

@@ -24,7 +24,10 @@ pub(crate) fn node_id(kind: &str, id: u64) -> String {
 
 pub(crate) fn user(base: &str, login: &str) -> Value {
     let id = user_id(login);
-    let url = format!("{base}/users/{login}");
+    // App logins end in `[bot]`; GitHub percent-encodes the brackets in its URLs
+    // (`/users/github-actions%5Bbot%5D`), and the description's `format: uri` rejects them raw.
+    let path = login.replace('[', "%5B").replace(']', "%5D");
+    let url = format!("{base}/users/{path}");
     json!({
         "login": login,
         "id": id,
@@ -32,7 +35,7 @@ pub(crate) fn user(base: &str, login: &str) -> Value {
         "avatar_url": format!("{base}/avatars/u/{id}"),
         "gravatar_id": "",
         "url": url,
-        "html_url": format!("{base}/{login}"),
+        "html_url": format!("{base}/{path}"),
         "followers_url": format!("{url}/followers"),
         "following_url": format!("{url}/following{{/other_user}}"),
         "gists_url": format!("{url}/gists{{/gist_id}}"),
@@ -483,7 +486,7 @@ pub(crate) fn deployment(base: &str, repo: &Repo, d: &Deployment) -> Value {
 
 pub(crate) fn deployment_status(base: &str, repo: &Repo, s: &DeploymentStatus) -> Value {
     let deployment_url = format!("{}/deployments/{}", repo_url(base, repo), s.deployment);
-    json!({
+    let mut v = json!({
         "url": format!("{deployment_url}/statuses/{}", s.id),
         "id": s.id,
         "node_id": node_id("DES", s.id),
@@ -498,7 +501,17 @@ pub(crate) fn deployment_status(base: &str, repo: &Repo, s: &DeploymentStatus) -
         "updated_at": rfc3339(s.created_at),
         "deployment_url": deployment_url,
         "repository_url": repo_url(base, repo),
-    })
+    });
+    // Optional URLs that were never given are left out: the description types them `format: uri`,
+    // which an empty string is not (a status without `environment_url` is common: `in_progress`).
+    for key in ["environment_url", "log_url"] {
+        if v[key].as_str().is_some_and(str::is_empty)
+            && let Some(map) = v.as_object_mut()
+        {
+            map.remove(key);
+        }
+    }
+    v
 }
 
 fn env_url(base: &str, repo: &Repo, e: &Environment) -> String {
@@ -626,4 +639,26 @@ pub(crate) fn review_comment(base: &str, repo: &Repo, c: &ReviewComment) -> Valu
         "side": "RIGHT",
         "subject_type": "line",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a bot's user object (the default `GITHUB_TOKEN` user authors every issue and
+    /// comment a tool creates) had `[bot]` raw in its URLs, which the contract check rejects as
+    /// not a `uri`.
+    #[test]
+    fn bot_user_urls_are_percent_encoded() {
+        let u = user("http://127.0.0.1:1", "github-actions[bot]");
+        assert_eq!(u["login"], "github-actions[bot]");
+        assert_eq!(u["url"], "http://127.0.0.1:1/users/github-actions%5Bbot%5D");
+        assert_eq!(u["type"], "Bot");
+        for (key, value) in u.as_object().unwrap() {
+            if key.ends_with("url") {
+                let text = value.as_str().unwrap();
+                assert!(!text.contains('[') && !text.contains(']'), "{key}: {text}");
+            }
+        }
+    }
 }

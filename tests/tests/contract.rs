@@ -9,7 +9,9 @@ type CommandFn = fn() -> Command;
 
 fn command_for(tool: &str) -> Option<Command> {
     let registry: &[(&str, CommandFn)] = &[
+        ("smoke-test", smoke_test::cli::command),
         ("approve-gate", approve_gate::cli::command),
+        ("do-deploy", do_deploy::cli::command),
     ];
     registry
         .iter()

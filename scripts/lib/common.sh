@@ -42,3 +42,8 @@ pip_tool() {
 
 # The repository root.
 repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+# Pinned linters, shared by scripts/test (installed before the tests, which run zizmor over the templates)
+# and scripts/check-actions.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+ZIZMOR_VERSION=1.32.0

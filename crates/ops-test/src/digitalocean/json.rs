@@ -100,13 +100,18 @@ pub(crate) fn deployment(d: &Deployment) -> Value {
 
 pub(crate) fn app(s: &DoState, a: &App) -> Value {
     let slug = a.spec.get("name").and_then(Value::as_str).unwrap_or("app");
-    let host = format!("{slug}-{}.ondigitalocean.app", &a.id[a.id.len() - 5..]);
+    let default_url = format!("https://{slug}-{}.ondigitalocean.app", &a.id[a.id.len() - 5..]);
+    let live_url = s.ingress.get(slug).cloned().unwrap_or(default_url);
+    let host = live_url
+        .split_once("://")
+        .map_or(live_url.as_str(), |(_, rest)| rest)
+        .to_owned();
     let region = a.spec.get("region").and_then(Value::as_str).unwrap_or("nyc");
     let mut v = json!({
         "id": a.id,
         "owner_uuid": "5eed0000-0000-4000-8000-00000000000a",
         "spec": a.spec,
-        "default_ingress": format!("https://{host}"),
+        "default_ingress": live_url,
         "created_at": rfc3339(a.created_at),
         "updated_at": rfc3339(a.updated_at),
         "region": { "slug": region, "label": region, "flag": "usa", "continent": "North America", "data_centers": [format!("{region}1")] },
@@ -120,8 +125,8 @@ pub(crate) fn app(s: &DoState, a: &App) -> Value {
         v["last_deployment_active_at"] = active["phase_last_updated_at"].clone();
         v["active_deployment"] = active;
         if serves_http(&a.spec) {
-            v["live_url"] = json!(format!("https://{host}"));
-            v["live_url_base"] = json!(format!("https://{host}"));
+            v["live_url"] = json!(live_url);
+            v["live_url_base"] = json!(live_url);
             v["live_domain"] = json!(host);
         }
     }

@@ -222,6 +222,8 @@ pub struct DoState {
     pub(crate) logs: HashMap<(String, String), String>,
     pub(crate) health: HashMap<String, Vec<ComponentHealth>>,
     pub(crate) spec_rejections: VecDeque<String>,
+    /// Live URLs by app name, for apps whose "live URL" is a real local server (demos).
+    pub(crate) ingress: HashMap<String, String>,
 }
 
 impl Default for DoState {
@@ -239,6 +241,7 @@ impl Default for DoState {
             logs: HashMap::new(),
             health: HashMap::new(),
             spec_rejections: VecDeque::new(),
+            ingress: HashMap::new(),
         }
     }
 }
@@ -359,6 +362,13 @@ impl DoState {
             ready,
             desired,
         });
+    }
+
+    /// Makes the app named `app_name` (now or once created) report `url` as its live URL, so a client
+    /// that follows `live_url` reaches a real server, e.g. `http://127.0.0.1:8080`.
+    pub fn set_live_url(&mut self, app_name: &str, url: &str) {
+        self.ingress
+            .insert(app_name.to_owned(), url.trim_end_matches('/').to_owned());
     }
 
     /// The next propose/create/update is rejected with this validation message.

@@ -337,3 +337,18 @@ fn works_from_sync_tests_too() {
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     assert_eq!(dosim.count("GET /v2/apps/*/health"), 1);
 }
+
+#[tokio::test]
+async fn live_url_can_point_at_a_real_local_server() {
+    let dosim = DoSim::start();
+    dosim.with(|s| s.set_live_url("shop", "http://127.0.0.1:8099/"));
+    let app = dosim.with(|s| s.add_app(spec("shop")));
+    let dep = new_deployment(&dosim, &app).await;
+    for _ in 0..4 {
+        poll(&dosim, &app, &dep).await;
+    }
+    let (_, got) = get(&format!("{}/v2/apps/{app}", dosim.url()), "tok").await;
+    assert_eq!(got["app"]["live_url"], "http://127.0.0.1:8099");
+    assert_eq!(got["app"]["live_domain"], "127.0.0.1:8099");
+    assert_eq!(got["app"]["default_ingress"], "http://127.0.0.1:8099");
+}

@@ -131,14 +131,19 @@ impl FakeRunner {
         Env::from_pairs(self.vars.clone())
     }
 
+    /// A command for `bin` with exactly this environment (nothing inherited), in `GITHUB_WORKSPACE`.
+    pub fn command(&self, bin: impl AsRef<Path>) -> Command {
+        let mut command = Command::new(bin.as_ref());
+        command.env_clear().envs(&self.vars);
+        if let Some(workspace) = self.vars.get("GITHUB_WORKSPACE") {
+            command.current_dir(workspace);
+        }
+        command
+    }
+
     /// Runs a binary with exactly this environment (nothing inherited), in the workspace.
     pub fn run(&self, bin: impl AsRef<Path>, args: &[&str]) -> std::io::Result<RunOutput> {
-        let output = Command::new(bin.as_ref())
-            .args(args)
-            .env_clear()
-            .envs(&self.vars)
-            .current_dir(self.workspace())
-            .output()?;
+        let output = self.command(bin).args(args).output()?;
         self.collect(output.status.code(), &output.stdout, &output.stderr)
     }
 

@@ -218,6 +218,14 @@ impl GithubState {
         number
     }
 
+    /// The number of the newest issue (or pull request), e.g. one a tool just opened.
+    #[must_use]
+    pub fn latest_issue(&self, owner: &str, repo: &str) -> Option<u64> {
+        self.repos
+            .get(&key(owner, repo))
+            .and_then(|r| r.issues.keys().max().copied())
+    }
+
     /// Adds an open pull request; returns its number.
     pub fn add_pull(&mut self, owner: &str, repo: &str, pull: NewPull) -> u64 {
         let (issue_id, pull_id, now) = (self.next_id(), self.next_id(), self.now());

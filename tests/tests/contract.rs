@@ -11,6 +11,7 @@ fn command_for(tool: &str) -> Option<Command> {
     let registry: &[(&str, CommandFn)] = &[
         ("smoke-test", smoke_test::cli::command),
         ("approve-gate", approve_gate::cli::command),
+        ("image-build-tag", image_build_tag::cli::command),
         ("do-deploy", do_deploy::cli::command),
     ];
     registry

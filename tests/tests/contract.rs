@@ -13,6 +13,7 @@ fn command_for(tool: &str) -> Option<Command> {
         ("approve-gate", approve_gate::cli::command),
         ("image-build-tag", image_build_tag::cli::command),
         ("do-deploy", do_deploy::cli::command),
+        ("lint-gate", lint_gate::cli::command),
     ];
     registry
         .iter()

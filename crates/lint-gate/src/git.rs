@@ -1,0 +1,169 @@
+//! The change from local git: `git diff <merge base> HEAD`, where the merge base is taken between
+//! the pull request's base commit and the checked-out `HEAD`.
+//!
+//! With `actions/checkout`'s default `fetch-depth: 1` the base commit, or the history that joins it
+//! to `HEAD`, is missing. Then the base is fetched and both sides are deepened step by step
+//! (50, 200, 1,000 commits, then the whole history) until a merge base exists. `HEAD` is what the
+//! linters saw: for a `pull_request` event that is GitHub's merge commit, and diffing it against
+//! its base gives the pull request's change in the line numbers the findings use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How deep to fetch, in turn, before fetching everything.
+const DEEPEN_STEPS: [u32; 3] = [50, 200, 1_000];
+
+/// A git command that failed, with what it printed.
+#[derive(Debug, thiserror::Error)]
+#[error("`git {args}` failed: {detail}")]
+pub struct GitError {
+    /// The arguments.
+    pub args: String,
+    /// stderr (cut), or why it could not run.
+    pub detail: String,
+}
+
+/// git in one working tree.
+#[derive(Debug, Clone)]
+pub struct Git {
+    dir: PathBuf,
+}
+
+impl Git {
+    /// git run in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Result<String, GitError> {
+        let output = Command::new("git")
+            .args(["-c", "core.quotePath=false"])
+            .args(args)
+            .current_dir(&self.dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| GitError {
+                args: args.join(" "),
+                detail: format!("cannot run git ({e})"),
+            })?;
+        if output.status.success() {
+            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let detail: String = stderr.trim().chars().take(500).collect();
+        Err(GitError {
+            args: args.join(" "),
+            detail: if detail.is_empty() {
+                format!("exit status {}", output.status.code().unwrap_or(-1))
+            } else {
+                detail
+            },
+        })
+    }
+
+    /// The top of the working tree `dir` is in, if it is one.
+    pub fn toplevel(&self) -> Option<PathBuf> {
+        self.run(&["rev-parse", "--show-toplevel"])
+            .ok()
+            .map(|s| PathBuf::from(s.trim()))
+            .filter(|p| !p.as_os_str().is_empty())
+    }
+
+    fn has_commit(&self, rev: &str) -> bool {
+        self.run(&["cat-file", "-e", &format!("{rev}^{{commit}}")])
+            .is_ok()
+    }
+
+    fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+        self.run(&["merge-base", a, b])
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    fn is_shallow(&self) -> bool {
+        self.run(&["rev-parse", "--is-shallow-repository"])
+            .is_ok_and(|s| s.trim() == "true")
+    }
+
+    /// The diff between the merge base of `base` and `HEAD`, and `HEAD`. Fetches from `remote`
+    /// what is missing. `log` is told what is fetched.
+    pub fn diff_from_base(&self, remote: &str, base: &str, log: &dyn Fn(&str)) -> Result<String, GitError> {
+        let head = self.run(&["rev-parse", "HEAD"])?.trim().to_owned();
+        if !self.has_commit(base) {
+            log(&format!("fetching the base commit {base} (not in the checkout)"));
+            self.run(&[
+                "fetch",
+                "--no-tags",
+                "--no-recurse-submodules",
+                "--depth=1",
+                remote,
+                base,
+            ])?;
+        }
+        let mut merge_base = self.merge_base(base, &head);
+        for depth in DEEPEN_STEPS {
+            if merge_base.is_some() || !self.is_shallow() {
+                break;
+            }
+            log(&format!(
+                "shallow clone: fetching {depth} commits of history to find the merge base"
+            ));
+            let depth_arg = format!("--depth={depth}");
+            self.run(&[
+                "fetch",
+                "--no-tags",
+                "--no-recurse-submodules",
+                &depth_arg,
+                remote,
+                base,
+                &head,
+            ])?;
+            merge_base = self.merge_base(base, &head);
+        }
+        if merge_base.is_none() && self.is_shallow() {
+            log("fetching the whole history to find the merge base");
+            self.run(&[
+                "fetch",
+                "--no-tags",
+                "--no-recurse-submodules",
+                "--unshallow",
+                remote,
+            ])?;
+            merge_base = self.merge_base(base, &head);
+        }
+        let merge_base = merge_base.ok_or_else(|| GitError {
+            args: format!("merge-base {base} {head}"),
+            detail: "no common ancestor".to_owned(),
+        })?;
+        self.run(&[
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--find-renames",
+            "--unified=3",
+            &merge_base,
+            &head,
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        assert_eq!(git.toplevel(), None);
+        let err = git.diff_from_base("origin", "abc", &|_| {}).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`git rev-parse HEAD` failed:"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! checkstyle XML (`<checkstyle><file name><error line column severity message source/></file>`),
+//! read event by event with quick-xml: one `<error>` at a time is in memory.
+//!
+//! Written by checkstyle itself and by many other linters' checkstyle formatters (ESLint, hadolint,
+//! ktlint, phpcs, golangci-lint, swiftlint, rubocop's checkstyle formatter). `source` is the rule id;
+//! a missing or unknown `severity` takes `unknown-level`.
+
+use std::io::BufRead;
+
+use ops_core::Finding;
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+use super::input::Counting;
+use super::{Diagnostic, ParseContext, ParseError, ParseStats, Position, Sink};
+
+const FORMAT: &str = "checkstyle XML";
+
+/// Parses a checkstyle report.
+pub fn parse(
+    input: &mut dyn BufRead,
+    ctx: &ParseContext,
+    sink: &mut dyn Sink,
+) -> Result<ParseStats, ParseError> {
+    let mut stats = ParseStats::default();
+    let mut reader = Reader::from_reader(Counting::new(input));
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    let mut file: Option<String> = None;
+    let mut open: Vec<String> = Vec::new();
+    let mut root_seen = false;
+    let at = |reader: &Reader<Counting<&mut dyn BufRead>>, offset: u64| reader.get_ref().position_at(offset);
+    loop {
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(error) => {
+                let position = at(&reader, reader.error_position());
+                return Err(match error {
+                    quick_xml::Error::Io(io) => ctx.io_error(FORMAT, position, &io),
+                    other => ctx.error(FORMAT, position, other.to_string()),
+                });
+            }
+        };
+        let event_start = reader.buffer_position();
+        match event {
+            Event::Start(element) | Event::Empty(element) if open.is_empty() && root_seen => {
+                let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
+                return Err(ctx.error(
+                    FORMAT,
+                    at(&reader, event_start),
+                    format!("element `<{name}>` after the `<checkstyle>` root element ended"),
+                ));
+            }
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
+                let position = at(&reader, event_start);
+                if open.is_empty() {
+                    if name != "checkstyle" {
+                        return Err(ctx
+                            .error(
+                                FORMAT,
+                                position,
+                                format!("root element is `<{name}>`: expected `<checkstyle>`"),
+                            )
+                            .with_hint("set the source's format, or check the tool wrote checkstyle XML"));
+                    }
+                    root_seen = true;
+                }
+                match name.as_str() {
+                    // `<file name="x"/>` is a file without findings
+                    "file" => {
+                        let attrs = attributes(element, ctx, position)?;
+                        file = if is_empty { None } else { get(&attrs, "name") };
+                    }
+                    "error" => {
+                        let attrs = attributes(element, ctx, position)?;
+                        let diagnostic = error_element(&attrs, file.as_deref(), ctx, position)?;
+                        stats.diagnostics += 1;
+                        sink.diagnostic(diagnostic);
+                    }
+                    _ => {}
+                }
+                if !is_empty {
+                    open.push(name);
+                }
+            }
+            Event::End(element) => {
+                if element.local_name().as_ref() == b"file" {
+                    file = None;
+                }
+                open.pop();
+            }
+            Event::Eof => break,
+            // declarations, comments, text, CDATA, processing instructions: nothing to read
+            _ => {}
+        }
+    }
+    let end = reader.get_ref().position();
+    if !root_seen {
+        return Err(ctx
+            .error(FORMAT, end, "no `<checkstyle>` element: expected checkstyle XML")
+            .with_hint("an empty report is not a clean result; check the tool ran and wrote its report"));
+    }
+    if let Some(inner) = open.last() {
+        return Err(ctx.error(
+            FORMAT,
+            end,
+            format!("the input ends inside `<{inner}>` (was it cut short?)"),
+        ));
+    }
+    Ok(stats)
+}
+
+/// Every attribute of an element, unescaped (reading them all also catches duplicates).
+fn attributes(
+    element: &BytesStart<'_>,
+    ctx: &ParseContext,
+    at: Position,
+) -> Result<Vec<(String, String)>, ParseError> {
+    let mut out = Vec::new();
+    for attr in element.attributes() {
+        let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
+        let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| ctx.error(FORMAT, at, format!("attribute `{key}`: {e}")))?;
+        out.push((key, value.into_owned()));
+    }
+    Ok(out)
+}
+
+fn get(attributes: &[(String, String)], name: &str) -> Option<String> {
+    attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn number(
+    attributes: &[(String, String)],
+    name: &str,
+    ctx: &ParseContext,
+    at: Position,
+) -> Result<Option<u64>, ParseError> {
+    match get(attributes, name) {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+            ctx.error(
+                FORMAT,
+                at,
+                format!("attribute `{name}` is `{v}`: expected a number"),
+            )
+        }),
+    }
+}
+
+fn error_element(
+    attributes: &[(String, String)],
+    file: Option<&str>,
+    ctx: &ParseContext,
+    at: Position,
+) -> Result<Diagnostic, ParseError> {
+    let line = number(attributes, "line", ctx, at)?;
+    let column = number(attributes, "column", ctx, at)?;
+    let severity = get(attributes, "severity");
+    let message = get(attributes, "message").unwrap_or_default();
+    let rule = get(attributes, "source")
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| ctx.source.clone());
+    let (level, unknown) = ctx.level_of(severity.as_deref(), None);
+    let mut finding = Finding::new(rule, level, message).with_source(ctx.source.clone());
+    if let Some(file) = file.filter(|f| !f.is_empty()) {
+        finding = finding.at(file, super::region(line, column, None, None));
+    }
+    let mut diagnostic = Diagnostic::new(finding);
+    diagnostic.unknown_severity = unknown;
+    Ok(diagnostic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ops_core::{Level, Region};
+
+    fn run(text: &str) -> Result<(Vec<Diagnostic>, ParseStats), ParseError> {
+        let mut sink = Vec::new();
+        let mut input = text.as_bytes();
+        let stats = parse(&mut input, &ParseContext::new("hadolint"), &mut sink)?;
+        Ok((sink, stats))
+    }
+
+    #[test]
+    fn reads_files_and_errors() {
+        let text = r#"<?xml version="1.0" encoding="UTF-8"?>
+<checkstyle version="4.3">
+  <file name="Dockerfile">
+    <error line="3" column="1" severity="warning" message="Pin versions &amp; &lt;tags&gt;&#10;line 2" source="DL3008"/>
+    <error line="5" severity="info" message="m2" source="DL3015"></error>
+  </file>
+  <file name="src/a b.ts"><error line="1" column="7" severity="Error" message="x"/></file>
+  <file name="empty.ts"/>
+  <!-- a comment -->
+  <error line="9" severity="blocker" message="no file" source="S1"/>
+</checkstyle>
+"#;
+        let (d, stats) = run(text).unwrap();
+        assert_eq!(stats.diagnostics, 4);
+        let f = &d[0].finding;
+        assert_eq!(
+            (f.rule.as_str(), f.level, f.path.as_deref(), f.region),
+            (
+                "DL3008",
+                Level::Warning,
+                Some("Dockerfile"),
+                Some(Region::point(3, 1))
+            )
+        );
+        assert_eq!(f.message, "Pin versions & <tags>\nline 2");
+        assert_eq!(f.source.as_deref(), Some("hadolint"));
+        assert_eq!(d[1].finding.level, Level::Notice);
+        assert_eq!(d[2].finding.path.as_deref(), Some("src/a b.ts"));
+        assert_eq!(d[2].finding.rule, "hadolint", "no source: the source name");
+        assert_eq!(
+            (d[3].finding.path.as_deref(), d[3].finding.level),
+            (None, Level::Error)
+        );
+    }
+
+    #[test]
+    fn empty_report_has_no_findings() {
+        let (d, _) = run("<checkstyle version=\"8.0\"></checkstyle>").unwrap();
+        assert!(d.is_empty());
+        let (d, _) = run("<checkstyle/>").unwrap();
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn unknown_severity_is_marked() {
+        let (d, _) = run("<checkstyle><file name=\"a\"><error line=\"1\" severity=\"odd\" message=\"m\"/><error line=\"2\" message=\"m\"/></file></checkstyle>").unwrap();
+        assert_eq!(d[0].unknown_severity.as_deref(), Some("odd"));
+        assert_eq!(d[1].unknown_severity.as_deref(), Some(""));
+        assert_eq!(d[0].finding.level, Level::Error);
+    }
+
+    #[test]
+    fn malformed_is_an_error_with_a_line() {
+        for (text, want, line) in [
+            ("", "no `<checkstyle>` element", 1),
+            ("<testsuites/>", "root element is `<testsuites>`", 1),
+            ("<checkstyle>\n<file name=\"a\">\n<error line=\"1\"", "", 3),
+            ("<checkstyle>\n<file name=\"a\">\n</checkstyle>", "", 3),
+            ("<checkstyle>\n<file name=\"a\">\n", "ends inside `<file>`", 3),
+            (
+                "<checkstyle>\n<file name=\"a\"><error line=\"x1\" message=\"m\"/></file></checkstyle>",
+                "attribute `line` is `x1`",
+                2,
+            ),
+            (
+                "<checkstyle></checkstyle><checkstyle/>",
+                "after the `<checkstyle>` root",
+                1,
+            ),
+            ("<checkstyle><file name=\"a\" name=\"b\"/></checkstyle>", "", 1),
+        ] {
+            let err = run(text).map(|_| ()).unwrap_err();
+            assert!(err.to_string().contains(want), "{text}: {err}");
+            assert_eq!(err.line, line, "{text}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with("`hadolint` is not valid checkstyle XML"),
+                "{err}"
+            );
+        }
+    }
+}

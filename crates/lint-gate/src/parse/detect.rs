@@ -1,0 +1,181 @@
+//! `format: auto`: the format from the first bytes of a report.
+//!
+//! XML is checkstyle; a JSON array is ESLint; a JSON object is told apart by its top-level keys
+//! (`runs` SARIF, `Issues` golangci-lint, `diagnostics` rdjson, `reason` cargo, `message` rdjsonl).
+//! Anything else is text: the preset named like the source (`mypy: mypy src`), else `plain`. JSON
+//! whose keys match nothing known is an error that lists the keys, never a guess.
+
+use super::{Format, errorformat};
+
+/// Detects the format of a report from its first bytes (`head`, without a byte-order mark) and the
+/// source's name. `Ok(None)` means the input is empty (or only whitespace).
+pub fn detect(head: &[u8], name: &str) -> Result<Option<Format>, String> {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return Ok(None);
+    };
+    let head = &head[start..];
+    match head[0] {
+        b'<' => Ok(Some(Format::Checkstyle)),
+        b'[' => Ok(Some(Format::Eslint)),
+        b'{' => {
+            let keys = top_level_keys(head);
+            let has = |k: &str| keys.iter().any(|key| key == k);
+            if has("runs") || (has("$schema") && head_mentions(head, b"sarif")) {
+                Ok(Some(Format::Sarif))
+            } else if has("Issues") {
+                Ok(Some(Format::Golangci))
+            } else if has("diagnostics") {
+                Ok(Some(Format::Rdjson))
+            } else if has("reason") {
+                Ok(Some(Format::Cargo))
+            } else if has("message") {
+                Ok(Some(Format::Rdjsonl))
+            } else if keys.is_empty() {
+                Err("the input starts like JSON but no key could be read".to_owned())
+            } else {
+                Err(format!(
+                    "JSON with the keys {}: not SARIF, rdjson, rdjsonl, cargo, ESLint or golangci-lint output",
+                    keys.iter()
+                        .take(8)
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        }
+        _ => text_preset(name).map(|efm| Some(Format::Text(efm))),
+    }
+}
+
+/// The preset named like the source (`mypy`, `tsc`, `go vet` …), else `plain`.
+fn text_preset(name: &str) -> Result<std::sync::Arc<errorformat::Errorformat>, String> {
+    let lower = name.trim().to_ascii_lowercase();
+    let file = lower.rsplit('/').next().unwrap_or(&lower);
+    let stem = file.split('.').next().unwrap_or(file);
+    [lower.as_str(), stem, "plain"]
+        .into_iter()
+        .find_map(errorformat::preset)
+        .ok_or_else(|| "the built-in `plain` preset does not compile".to_owned())
+}
+
+fn head_mentions(head: &[u8], needle: &[u8]) -> bool {
+    head.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The keys of the first JSON object in `head`, as far as `head` goes.
+fn top_level_keys(head: &[u8]) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < head.len() {
+        match head[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < head.len() && head[j] != b'"' {
+                    if head[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                if j >= head.len() {
+                    break;
+                }
+                if depth == 1 {
+                    let mut k = j + 1;
+                    while k < head.len() && head[k].is_ascii_whitespace() {
+                        k += 1;
+                    }
+                    if head.get(k) == Some(&b':') {
+                        keys.push(String::from_utf8_lossy(&head[start..j]).into_owned());
+                    }
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(head: &str, source: &str) -> String {
+        match detect(head.as_bytes(), source) {
+            Ok(Some(f)) => f.name().to_owned(),
+            Ok(None) => "empty".to_owned(),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn table() {
+        for (head, source, want) in [
+            ("", "x", "empty"),
+            ("  \n\t", "x", "empty"),
+            ("<?xml version=\"1.0\"?><checkstyle>", "x", "checkstyle"),
+            ("[{\"filePath\": \"a\"}]", "x", "eslint"),
+            ("[]", "x", "eslint"),
+            (
+                "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\"",
+                "x",
+                "sarif",
+            ),
+            (
+                "{\"version\": \"2.1.0\", \"runs\": [{\"results\": []}]}",
+                "x",
+                "sarif",
+            ),
+            ("{\"Issues\": null, \"Report\": {}}", "x", "golangci-lint"),
+            (
+                "{\"source\": {\"name\": \"x\"}, \"diagnostics\": []}",
+                "x",
+                "rdjson",
+            ),
+            (
+                "{\"reason\":\"compiler-artifact\"}\n{\"reason\":\"build-finished\"}",
+                "x",
+                "cargo",
+            ),
+            (
+                "{\"message\": \"m\", \"location\": {\"path\": \"a\"}}\n",
+                "x",
+                "rdjsonl",
+            ),
+            (
+                "{\"a\": {\"runs\": 1}, \"b\": 2}",
+                "x",
+                "error: JSON with the keys `a`, `b`: not SARIF, rdjson, rdjsonl, cargo, ESLint or golangci-lint output",
+            ),
+            (
+                "{\"a",
+                "x",
+                "error: the input starts like JSON but no key could be read",
+            ),
+            ("src/a.ts(1,2): error TS1: x", "tsc", "tsc"),
+            ("a.py:1: error: x", "tools/mypy.txt", "mypy"),
+            ("a.py:1: error: x", "lint", "plain"),
+        ] {
+            assert_eq!(name(head, source), want, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn keys_skip_nested_and_escaped() {
+        assert_eq!(
+            top_level_keys(br#"{"a\"b": {"x": 1}, "c": [ {"y": 2} ], "d": "e:f"}"#),
+            vec!["a\\\"b", "c", "d"]
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Property tests of every parser: arbitrary bytes, truncated and mutated reports, huge lines and
+//! invalid UTF-8 never panic; a truncated document is always an error, never a silent zero.
+
+use lint_gate::diff::DiffIndex;
+use lint_gate::parse::{self, Diagnostic, Format, FormatSpec, ParseContext, errorformat};
+use proptest::prelude::*;
+
+const SARIF: &str = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t", "rules": [{"id": "R", "defaultConfiguration": {"level": "error"}}]}},
+  "originalUriBaseIds": {"B": {"uri": "file:///w/"}},
+  "results": [{"ruleIndex": 0, "message": {"text": "m {0}", "arguments": ["x"]}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a%20b.rs", "uriBaseId": "B"}, "region": {"startLine": 2, "startColumn": 3, "endColumn": 9}}}],
+    "fixes": [{"artifactChanges": [{"artifactLocation": {"uri": "a%20b.rs", "uriBaseId": "B"}, "replacements": [{"deletedRegion": {"startLine": 2}, "insertedContent": {"text": "y"}}]}]}],
+    "suppressions": [{"status": "rejected"}]}]}]}"#;
+const CHECKSTYLE: &str = r#"<?xml version="1.0"?><checkstyle version="4"><file name="a.js"><error line="1" column="2" severity="warning" message="m &amp; n" source="r"/></file><file name="b.js"></file></checkstyle>"#;
+const RDJSON: &str = r#"{"source": {"name": "s"}, "severity": "ERROR", "diagnostics": [{"message": "m", "location": {"path": "a", "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 3}}}, "suggestions": [{"range": {"start": {"line": 1}}, "text": "x"}]}]}"#;
+const RDJSONL: &str = "{\"message\": \"m\", \"severity\": \"WARNING\", \"location\": {\"path\": \"a\"}}\n{\"message\": \"n\"}\n";
+const CARGO: &str = "{\"reason\":\"compiler-message\",\"message\":{\"message\":\"m\",\"code\":{\"code\":\"c\"},\"level\":\"warning\",\"children\":[{\"message\":\"h\",\"level\":\"help\",\"children\":[],\"spans\":[{\"file_name\":\"a.rs\",\"line_start\":1,\"line_end\":1,\"column_start\":1,\"column_end\":2,\"is_primary\":true,\"suggested_replacement\":\"x\",\"suggestion_applicability\":\"MachineApplicable\"}]}],\"spans\":[{\"file_name\":\"a.rs\",\"line_start\":1,\"line_end\":1,\"column_start\":1,\"column_end\":2,\"is_primary\":true}]}}\n{\"reason\":\"build-finished\",\"success\":false}\n";
+const ESLINT: &str = r#"[{"filePath": "/w/a.js", "messages": [{"ruleId": "semi", "severity": 2, "message": "m", "line": 1, "column": 2, "endLine": 1, "endColumn": 3}]}]"#;
+const GOLANGCI: &str = r#"{"Issues": [{"FromLinter": "x", "Text": "t", "Severity": "", "Pos": {"Filename": "a.go", "Line": 1, "Column": 1}, "Replacement": {"NeedOnlyDelete": false, "NewLines": ["a"]}, "LineRange": {"From": 1, "To": 2}}], "Report": {}}"#;
+const TEXT: &str = "a.ts(1,2): error TS1: m\n  more\nb.py:3:4: E501 long\nx.sh:1:1: warning: q [SC2086]\n";
+
+/// Every format with a valid sample; `true` for formats whose samples are single documents.
+/// Compiled once: regex compilation would dominate the run time otherwise.
+fn formats() -> Vec<(Format, &'static str, bool)> {
+    static FORMATS: std::sync::LazyLock<Vec<(Format, &'static str, bool)>> =
+        std::sync::LazyLock::new(build_formats);
+    FORMATS.clone()
+}
+
+fn build_formats() -> Vec<(Format, &'static str, bool)> {
+    let mut out = vec![
+        (Format::Sarif, SARIF, true),
+        (Format::Checkstyle, CHECKSTYLE, true),
+        (Format::Rdjson, RDJSON, true),
+        (Format::Rdjsonl, RDJSONL, false),
+        (Format::Cargo, CARGO, false),
+        (Format::Eslint, ESLINT, true),
+        (Format::Golangci, GOLANGCI, true),
+    ];
+    for name in errorformat::PRESET_NAMES {
+        out.push((
+            Format::Text(errorformat::preset(name).expect("preset")),
+            TEXT,
+            false,
+        ));
+    }
+    out
+}
+
+fn parse_bytes(format: &Format, bytes: &[u8]) -> Result<Vec<Diagnostic>, parse::ParseError> {
+    let mut sink: Vec<Diagnostic> = Vec::new();
+    let mut input = bytes;
+    parse::parse(format, &mut input, &ParseContext::new("prop"), &mut sink).map(|_| sink)
+}
+
+#[test]
+fn every_sample_parses() {
+    for (format, sample, _) in formats() {
+        let found =
+            parse_bytes(&format, sample.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", format.name()));
+        if !matches!(format, Format::Text(_)) {
+            assert!(!found.is_empty(), "{}", format.name());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        for (format, _, _) in formats() {
+            let _ = parse_bytes(&format, &bytes);
+        }
+        let _ = parse::detect(&bytes, "prop");
+        let _ = DiffIndex::from_git_diff(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn truncated_documents_are_errors(cut in 0.0f64..1.0) {
+        for (format, sample, document) in formats() {
+            let end = sample.trim_end().len();
+            let at = ((end as f64) * cut) as usize;
+            let result = parse_bytes(&format, &sample.as_bytes()[..at]);
+            if document && at < end {
+                prop_assert!(result.is_err(), "{} cut at {at} of {end} parsed", format.name());
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_reports_never_panic(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+    ) {
+        for (format, sample, _) in formats() {
+            let mut bytes = sample.as_bytes().to_vec();
+            for (index, byte) in &edits {
+                let i = index.index(bytes.len());
+                bytes[i] = *byte;
+            }
+            let _ = parse_bytes(&format, &bytes);
+        }
+    }
+
+    #[test]
+    fn spliced_values_never_panic(
+        value in prop_oneof![
+            Just("null".to_owned()), Just("-1".to_owned()), Just("1e400".to_owned()), Just("18446744073709551616".to_owned()),
+            Just("[]".to_owned()), Just("{}".to_owned()), Just("\"\\ud800\"".to_owned()), Just("\"\u{0}\"".to_owned()),
+            "[a-z]{0,5}".prop_map(|s| format!("\"{s}\"")),
+        ],
+        at in any::<prop::sample::Index>(),
+    ) {
+        // replace one JSON scalar (a number or a string) of each JSON sample with `value`
+        for (format, sample, _) in formats() {
+            if matches!(format, Format::Text(_) | Format::Checkstyle) {
+                continue;
+            }
+            let spots: Vec<(usize, usize)> = scalar_spans(sample);
+            if spots.is_empty() {
+                continue;
+            }
+            let (s, e) = spots[at.index(spots.len())];
+            let spliced = format!("{}{}{}", &sample[..s], value, &sample[e..]);
+            let _ = parse_bytes(&format, spliced.as_bytes());
+        }
+    }
+
+    #[test]
+    fn errorformat_patterns_never_panic(pattern in "[%a-zA-Z:()\\[\\]\\\\.#*^$+\\- ]{0,24}", line in ".{0,80}") {
+        if let Ok(efm) = errorformat::Errorformat::compile("e", &[pattern]) {
+            let mut sink: Vec<Diagnostic> = Vec::new();
+            let mut input = line.as_bytes();
+            let _ = efm.parse(&mut input, &ParseContext::new("p"), &mut sink);
+        }
+    }
+
+    #[test]
+    fn format_names_never_panic(name in ".{0,20}") {
+        let _ = FormatSpec::parse(&name, None);
+    }
+
+    #[test]
+    fn source_lines_and_paths_never_panic(line in ".{0,60}") {
+        let _ = lint_gate::source::split_line(&line);
+        let _ = lint_gate::source::command_name(&line);
+        let n = lint_gate::paths::PathNormalizer::new(std::path::Path::new("/w"), std::path::Path::new("pkg"));
+        let _ = n.normalize(&line);
+    }
+}
+
+/// Byte ranges of JSON numbers and strings (values, not keys) in `text`.
+fn scalar_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                let end = (i + 1).min(bytes.len());
+                let next = bytes[end..].iter().find(|b| !b.is_ascii_whitespace());
+                if next != Some(&b':') {
+                    out.push((start, end));
+                }
+                i = end;
+            }
+            b'0'..=b'9' | b'-' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'-') {
+                    i += 1;
+                }
+                out.push((start, i));
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+#[test]
+fn huge_lines_are_errors_not_memory() {
+    let huge = vec![b'x'; lint_gate::parse::input::MAX_LINE_BYTES + 1024];
+    for format in [
+        Format::Rdjsonl,
+        Format::Cargo,
+        Format::Text(errorformat::preset("plain").expect("preset")),
+    ] {
+        let err = parse_bytes(&format, &huge).expect_err("a 16 MiB line is refused");
+        assert!(err.to_string().contains("line longer than 16 MiB"), "{err}");
+    }
+    // a huge but well-formed JSON string value is fine for document formats
+    let big = format!(
+        "{{\"version\": \"2.1.0\", \"runs\": [{{\"tool\": {{\"driver\": {{\"name\": \"t\"}}}}, \"results\": [{{\"ruleId\": \"r\", \"message\": {{\"text\": \"{}\"}}}}]}}]}}",
+        "y".repeat(1 << 20)
+    );
+    assert_eq!(
+        parse_bytes(&Format::Sarif, big.as_bytes()).expect("valid").len(),
+        1
+    );
+}
+
+#[test]
+fn invalid_utf8_is_an_error_in_json_and_lossy_in_text() {
+    let bad =
+        b"{\"version\": \"2.1.0\", \"runs\": [{\"results\": [{\"message\": {\"text\": \"\xff\xfe\"}}]}]}";
+    let err = parse_bytes(&Format::Sarif, bad).expect_err("invalid UTF-8 in JSON");
+    assert!(
+        err.to_string().contains("invalid unicode") || err.to_string().contains("UTF-8"),
+        "{err}"
+    );
+    let text = b"a\xff.c:1:2: error: \xfe bad\n";
+    let found = parse_bytes(&Format::Text(errorformat::preset("gcc").expect("preset")), text)
+        .expect("text is read lossily");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].finding.path.as_deref(), Some("a\u{fffd}.c"));
+}

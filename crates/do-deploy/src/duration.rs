@@ -1,44 +1,15 @@
-//! Durations as users write them in inputs (`90`, `90s`, `15m`, `1h30m`) and as logs print them.
+//! Durations as users write them in inputs (`90s`, `15m`, `1h30m`) and as logs print them.
 
 use std::time::Duration;
 
-/// Parses `90` (seconds), `90s`, `15m`, `2h` and sums such as `1h30m`; at least one second.
+/// Parses a duration in the toolkit's grammar (`90s`, `15m`, `1h30m`; see `ops_core::duration`);
+/// waits and timeouts must be at least one second.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let bad = || format!("expected a duration such as `90s`, `15m` or `1h30m`, got `{text}`");
-    if text.is_empty() {
-        return Err(bad());
+    let duration = ops_core::duration::parse(text)?;
+    if duration < Duration::from_secs(1) {
+        return Err(format!("`{}` is too short: at least `1s`", text.trim()));
     }
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return match text.parse::<u64>() {
-            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-            _ => Err(bad()),
-        };
-    }
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        number.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-    }
-    if !number.is_empty() || total == 0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
+    Ok(duration)
 }
 
 /// `45s`, `2m05s`, `1h02m`: compact, for progress lines and messages.
@@ -64,7 +35,7 @@ mod tests {
     #[test]
     fn parse_table() {
         for (text, secs) in [
-            ("90", Some(90)),
+            ("90", None),
             (" 90s ", Some(90)),
             ("15m", Some(900)),
             ("1h30m", Some(5400)),
@@ -75,7 +46,8 @@ mod tests {
             ("", None),
             ("m", None),
             ("10x", None),
-            ("1.5m", None),
+            ("1.5m", Some(90)),
+            ("500ms", None),
             ("5m3", None),
             ("-1s", None),
         ] {

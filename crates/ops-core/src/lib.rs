@@ -6,11 +6,13 @@
 //! - [`cli`]: clap parsing that reads `INPUT_*` the way the runner sets them;
 //! - [`finding`] and [`render`]: one Finding model, rendered as annotations, summary, SARIF, JUnit, JSON;
 //! - [`secret`]: the `Secret` type and redaction;
-//! - [`exit`]: the exit-code contract.
+//! - [`exit`]: the exit-code contract;
+//! - [`duration`]: durations as users write them (`90s`, `1h30m`, `300ms`), one grammar for all tools.
 //!
 //! No network and no async runtime here: those live in `ops-net`.
 
 pub mod cli;
+pub mod duration;
 pub mod env;
 pub mod exit;
 pub mod finding;

@@ -12,30 +12,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use ops_core::{Finding, Level, ToolError};
-use sha2::{Digest, Sha256};
 
 use crate::parse::{self, Diagnostic, ParseContext, Sink};
 use crate::paths::PathNormalizer;
 
-/// A finding's identity without its occurrence number (the first 128 bits of the SHA-256 that
-/// `assign_fingerprints` gives the first of identical findings).
-pub fn identity(finding: &Finding) -> [u8; 16] {
-    let mut hasher = Sha256::new();
-    let message = finding.message.split_whitespace().collect::<Vec<_>>().join(" ");
-    for part in [
-        finding.source.as_deref().unwrap_or(""),
-        finding.rule.as_str(),
-        finding.path.as_deref().unwrap_or(""),
-        message.as_str(),
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    let digest: [u8; 32] = hasher.finalize().into();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
-}
+pub use ops_core::finding::identity;
 
 /// Identities of the baseline's findings, with counts.
 #[derive(Debug, Clone, Default)]

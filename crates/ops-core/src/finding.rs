@@ -264,18 +264,7 @@ pub fn assign_fingerprints(findings: &mut [Finding]) {
     order.sort_by_key(|&i| findings[i].region.map(|r| (r.start_line, r.start_column)));
     let mut seen: std::collections::HashMap<[u8; 32], u32> = std::collections::HashMap::new();
     for i in order {
-        let finding = &findings[i];
-        let mut hasher = Sha256::new();
-        for part in [
-            finding.source.as_deref().unwrap_or(""),
-            finding.rule.as_str(),
-            finding.path.as_deref().unwrap_or(""),
-            &finding.message.split_whitespace().collect::<Vec<_>>().join(" "),
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0]);
-        }
-        let base: [u8; 32] = hasher.finalize().into();
+        let base = identity_digest(&findings[i]);
         let occurrence = seen.entry(base).or_insert(0);
         let digest: [u8; 32] = if *occurrence == 0 {
             base
@@ -288,6 +277,30 @@ pub fn assign_fingerprints(findings: &mut [Finding]) {
         *occurrence += 1;
         findings[i].fingerprint = hex::encode(&digest[..16]);
     }
+}
+
+/// A finding's identity without its occurrence number: the first 128 bits of the fingerprint that
+/// [`assign_fingerprints`] gives the first of identical findings. Baselines (the "only new findings fail"
+/// ratchet) compare identities as a multiset, so they stay in step with the fingerprints by construction.
+pub fn identity(finding: &Finding) -> [u8; 16] {
+    let digest = identity_digest(finding);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+fn identity_digest(finding: &Finding) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in [
+        finding.source.as_deref().unwrap_or(""),
+        finding.rule.as_str(),
+        finding.path.as_deref().unwrap_or(""),
+        &finding.message.split_whitespace().collect::<Vec<_>>().join(" "),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().into()
 }
 
 /// Counts of findings per level: `(errors, warnings, notices)`.
@@ -348,6 +361,8 @@ mod tests {
         let mut d = vec![Finding::new("no-unused", Level::Warning, "`x` is unused").at("src/b.ts", None)];
         assign_fingerprints(&mut d);
         assert_ne!(d[0].fingerprint, a[0].fingerprint);
+        // the identity is the first occurrence's fingerprint
+        assert_eq!(hex::encode(identity(&f(99))), a[0].fingerprint);
     }
 
     #[test]

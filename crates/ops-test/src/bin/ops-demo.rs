@@ -180,27 +180,41 @@ impl Demo {
             },
         )?;
 
-        // security: the same gate over a scanner's SARIF (here: lint-gate's own SARIF of the lint stage,
-        // re-read as a scanner report, failing only on errors).
-        let sarif = self.cli.work.join("lint.sarif");
+        // security: a real scanner's SARIF through the same gate. zizmor audits the pipeline the app
+        // ships with (the container template); lint-gate fails on errors and writes SARIF for upload.
+        let scan = Command::new("zizmor")
+            .args([
+                "--offline",
+                "--no-progress",
+                "--format",
+                "sarif",
+                ".github/workflows/pipeline.yml",
+            ])
+            .current_dir(&self.checkout)
+            .output()?;
+        let zizmor_sarif = self.cli.work.join("zizmor.sarif");
+        std::fs::write(&zizmor_sarif, &scan.stdout)?;
+        let sarif = self.cli.work.join("security.sarif");
         self.step(
             "security",
             "lint-gate",
-            "passes: no finding at or above error in the SARIF",
+            "passes: zizmor finds nothing at or above error in the pipeline",
             &[
-                (
-                    "reports",
-                    format!("shellcheck [checkstyle]: {}", report.display()),
-                ),
+                ("reports", format!("zizmor [sarif]: {}", zizmor_sarif.display())),
                 ("filter-mode", "nofilter".into()),
                 ("fail-level", "error".into()),
-                ("reporters", "summary".into()),
+                ("reporters", "annotations, summary".into()),
                 ("name", "security".into()),
                 ("sarif-output", sarif.display().to_string()),
             ],
             &[],
             |out| out.code == Some(0),
-            |_| "SARIF written for code scanning".to_owned(),
+            |out| {
+                format!(
+                    "{} finding(s) from zizmor; SARIF ready for code scanning",
+                    output(out, "findings")
+                )
+            },
         )?;
 
         // build: tags from the Git context, build with buildah, push, verify over the registry API.
@@ -271,6 +285,12 @@ impl Demo {
     fn prepare_checkout(&mut self) -> anyhow::Result<String> {
         let _ = std::fs::remove_dir_all(&self.checkout);
         copy_dir(&self.cli.repo.join("examples/app"), &self.checkout)?;
+        // The app ships with the container pipeline template, which the security stage audits.
+        std::fs::create_dir_all(self.checkout.join(".github/workflows"))?;
+        std::fs::copy(
+            self.cli.repo.join("workflows-templates/container.yml"),
+            self.checkout.join(".github/workflows/pipeline.yml"),
+        )?;
         git(&self.checkout, &["init", "-q", "-b", "main"])?;
         git(&self.checkout, &["add", "-A"])?;
         git(&self.checkout, &["commit", "-q", "-m", "example app"])?;

@@ -258,7 +258,13 @@ async fn github_flow_through_prism_is_clean() {
     let dep = f.step(201, Method::POST, format!("{r}/deployments"), Some(json!({"ref": "main", "environment": "staging", "auto_merge": false, "required_contexts": [], "payload": {"app": "web"}}))).await;
     let did = dep["id"].as_u64().unwrap();
     // Without `environment_url` (an `in_progress` status has none yet): the answer must still fit.
-    f.step(201, Method::POST, format!("{r}/deployments/{did}/statuses"), Some(json!({"state": "in_progress", "log_url": "https://ci.example/log"}))).await;
+    f.step(
+        201,
+        Method::POST,
+        format!("{r}/deployments/{did}/statuses"),
+        Some(json!({"state": "in_progress", "log_url": "https://ci.example/log"})),
+    )
+    .await;
     f.step(201, Method::POST, format!("{r}/deployments/{did}/statuses"), Some(json!({"state": "success", "environment_url": "https://staging.example", "log_url": "https://ci.example/log"}))).await;
     f.step(
         200,

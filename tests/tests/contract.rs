@@ -14,6 +14,7 @@ fn command_for(tool: &str) -> Option<Command> {
         ("image-build-tag", image_build_tag::cli::command),
         ("do-deploy", do_deploy::cli::command),
         ("lint-gate", lint_gate::cli::command),
+        ("migrate-check", migrate_check::cli::command),
     ];
     registry
         .iter()

@@ -6,12 +6,13 @@
 //! is an error; a severity word that is not recognised takes `unknown-level`. `Replacement` becomes a
 //! suggestion.
 
+use super::stream::EachOf;
 use std::fmt;
 use std::io::BufRead;
 
 use ops_core::{Finding, Level};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::input::json_document;
 use super::{Diagnostic, ParseContext, ParseError, ParseStats, Position, Sink, Suggestion};
@@ -71,54 +72,18 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
         let mut seen = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "Issues" {
-                map.next_value_seed(IssuesSeed {
-                    ctx: self.ctx,
-                    sink: &mut *self.sink,
-                    stats: &mut *self.stats,
-                })?;
+                let (ctx, sink, stats) = (self.ctx, &mut *self.sink, &mut *self.stats);
+                // `"Issues": null` when there are none
+                map.next_value_seed(EachOf::new("issues", &mut |issue: Issue| {
+                    stats.diagnostics += 1;
+                    sink.diagnostic(convert(issue, ctx));
+                }))?;
                 seen = true;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(seen)
-    }
-}
-
-struct IssuesSeed<'a> {
-    ctx: &'a ParseContext,
-    sink: &'a mut dyn Sink,
-    stats: &'a mut ParseStats,
-}
-
-impl<'de> DeserializeSeed<'de> for IssuesSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        // `"Issues": null` when there are none
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for IssuesSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of issues or null")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(issue) = seq.next_element::<Issue>()? {
-            self.stats.diagnostics += 1;
-            self.sink.diagnostic(convert(issue, self.ctx));
-        }
-        Ok(())
     }
 }
 

@@ -25,6 +25,7 @@ pub mod input;
 pub mod rdjson;
 pub mod sarif;
 pub mod severity;
+mod stream;
 
 use std::io::BufRead;
 use std::sync::Arc;

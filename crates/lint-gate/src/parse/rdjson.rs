@@ -6,12 +6,13 @@
 //! document's `severity`, then to `unknown-level`. Range ends are exclusive (as the format defines
 //! them); ours are inclusive.
 
+use super::stream::EachOf;
 use std::fmt;
 use std::io::BufRead;
 
 use ops_core::{Finding, Level, Region};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::input::{Lines, json_document, json_error};
@@ -116,12 +117,11 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
                     defaults.severity = severity.as_ref().and_then(severity_of);
                 }
                 "diagnostics" => {
-                    map.next_value_seed(DiagnosticsSeed {
-                        ctx: self.ctx,
-                        sink: &mut *self.sink,
-                        stats: &mut *self.stats,
-                        defaults: &defaults,
-                    })?;
+                    let (ctx, sink, stats) = (self.ctx, &mut *self.sink, &mut *self.stats);
+                    map.next_value_seed(EachOf::new("diagnostics", &mut |raw: RawDiagnostic| {
+                        stats.diagnostics += 1;
+                        sink.diagnostic(convert(raw, ctx, &defaults));
+                    }))?;
                     seen = true;
                 }
                 _ => {
@@ -130,43 +130,6 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
             }
         }
         Ok(seen)
-    }
-}
-
-struct DiagnosticsSeed<'a> {
-    ctx: &'a ParseContext,
-    sink: &'a mut dyn Sink,
-    stats: &'a mut ParseStats,
-    defaults: &'a Defaults,
-}
-
-impl<'de> DeserializeSeed<'de> for DiagnosticsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DiagnosticsSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of diagnostics")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<RawDiagnostic>()? {
-            self.stats.diagnostics += 1;
-            self.sink.diagnostic(convert(raw, self.ctx, self.defaults));
-        }
-        Ok(())
     }
 }
 

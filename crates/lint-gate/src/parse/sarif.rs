@@ -12,6 +12,7 @@
 //! first). Results that come before `tool`, or that name a `uriBaseId` before `originalUriBaseIds`
 //! was read, are held until the end of their run, because the key order of a JSON object is free.
 
+use super::stream::EachOf;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
@@ -192,12 +193,15 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
                     run.artifacts_seen = true;
                 }
                 "results" => {
-                    map.next_value_seed(ResultsSeed {
-                        ctx: self.ctx,
-                        sink: &mut *self.sink,
-                        stats: &mut *self.stats,
-                        run: &mut run,
-                    })?;
+                    let (ctx, sink, stats, run) = (self.ctx, &mut *self.sink, &mut *self.stats, &mut run);
+                    // `results: null` means the tool did not run; it is not an error
+                    map.next_value_seed(EachOf::new("results", &mut |result: RawResult| {
+                        if run.must_wait(&result) {
+                            run.pending.push(result);
+                        } else {
+                            run.emit(result, ctx, sink, stats);
+                        }
+                    }))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -206,47 +210,6 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
         }
         for result in std::mem::take(&mut run.pending) {
             run.emit(result, self.ctx, self.sink, self.stats);
-        }
-        Ok(())
-    }
-}
-
-struct ResultsSeed<'a> {
-    ctx: &'a ParseContext,
-    sink: &'a mut dyn Sink,
-    stats: &'a mut ParseStats,
-    run: &'a mut Run,
-}
-
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        // `results: null` means the tool did not run; it is not an error
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultsSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of results or null")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(result) = seq.next_element::<RawResult>()? {
-            if self.run.must_wait(&result) {
-                self.run.pending.push(result);
-            } else {
-                self.run.emit(result, self.ctx, self.sink, self.stats);
-            }
         }
         Ok(())
     }

@@ -513,6 +513,7 @@ impl HttpClientBuilder {
             .timeout(self.timeout)
             .user_agent(user_agent)
             .default_headers(self.headers)
+            .tls_backend_preconfigured(crate::tls::client_config())
             .build()
             .map_err(|e| ErrorKind::Build {
                 reason: root_cause(&e),

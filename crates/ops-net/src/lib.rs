@@ -17,6 +17,7 @@ mod error;
 mod github;
 pub mod headers;
 mod policy;
+pub mod tls;
 
 pub use client::{
     Clock, HttpClient, HttpClientBuilder, OnRetry, Request, Response, RetryEvent, USER_AGENT, Usage,

@@ -11,3 +11,4 @@ mod github;
 mod http;
 mod secrets;
 mod support;
+mod tls;

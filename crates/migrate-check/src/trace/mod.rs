@@ -8,6 +8,12 @@
 //!
 //! - `pg_locks`: locks held on relations that existed before the change (new ones are this statement's);
 //! - `pg_class.relfilenode` of those relations: a change means the table was rewritten;
+//! - the columns, constraints and indexes of those tables (`pg_attribute`, `pg_attrdef`,
+//!   `pg_constraint`, `pg_index`), compared with their last reading: columns added, dropped or changed
+//!   in type, nullability or default, constraints added, dropped or validated, indexes built. Only the
+//!   tables this transaction holds a lock on that could change the catalog are read again (every
+//!   pre-existing one after a statement whose locks cannot be observed), so the cost follows what the
+//!   change touches, not the size of the schema, and never the seeded rows;
 //! - the wall time.
 //!
 //! A statement that runs outside any transaction is wrapped in its own `BEGIN … COMMIT` so its locks can
@@ -16,6 +22,8 @@
 
 mod catalog;
 mod seed;
+
+pub use catalog::{Change, ChangeKind, Object};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -62,6 +70,8 @@ pub struct TracedStatement {
     pub locks: Vec<(String, LockMode)>,
     /// Pre-existing tables rewritten.
     pub rewrites: Vec<String>,
+    /// Columns, constraints and indexes of pre-existing tables the statement changed.
+    pub changes: Vec<Change>,
     /// Whether locks could be observed (not for statements that must run outside a transaction).
     pub observed: bool,
 }
@@ -103,7 +113,7 @@ impl TraceReport {
             return out;
         }
         out.push_str(
-            "| statement | location | ms | locks on existing tables | rewrites |\n|---|---|---:|---|---|\n",
+            "| statement | location | ms | locks on existing tables | rewrites | changes to existing tables |\n|---|---|---:|---|---|---|\n",
         );
         for s in self.statements.iter().take(100) {
             let locks = if !s.observed {
@@ -115,8 +125,20 @@ impl TraceReport {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
+            let mut changes: Vec<String> = s
+                .changes
+                .iter()
+                .take(MAX_CHANGES_SHOWN)
+                .map(Change::describe)
+                .collect();
+            if s.changes.len() > MAX_CHANGES_SHOWN {
+                changes.push(format!(
+                    "{} more in the JSON report",
+                    s.changes.len() - MAX_CHANGES_SHOWN
+                ));
+            }
             out.push_str(&format!(
-                "| `{}` | `{}` | {} | {} | {} |\n",
+                "| `{}` | `{}` | {} | {} | {} | {} |\n",
                 ops_core::render::summary::escape_cell(&s.sql.replace('`', "'")),
                 s.at,
                 s.duration.as_millis(),
@@ -125,7 +147,8 @@ impl TraceReport {
                     .iter()
                     .map(|t| format!("`{t}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                ops_core::render::summary::escape_cell(&changes.join("; "))
             ));
         }
         if self.statements.len() > 100 {
@@ -151,11 +174,22 @@ impl TraceReport {
                 "duration_ms": u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
                 "locks": s.locks.iter().map(|(t, m)| json!({"table": t, "mode": m.name()})).collect::<Vec<_>>(),
                 "rewrites": s.rewrites,
+                "changes": s.changes.iter().map(|c| json!({
+                    "table": c.table,
+                    "object": c.object.name(),
+                    "name": c.name,
+                    "change": c.kind.name(),
+                    "before": c.before,
+                    "after": c.after,
+                })).collect::<Vec<_>>(),
                 "observed": s.observed,
             })).collect::<Vec<_>>(),
         })
     }
 }
+
+/// Changes listed per statement in the step summary; the JSON report has them all.
+const MAX_CHANGES_SHOWN: usize = 5;
 
 /// The password of a PostgreSQL URL, to mask.
 pub fn url_password(url: &str) -> Option<String> {
@@ -247,6 +281,7 @@ pub fn run(plan: &Plan<'_>, runner: &Runner) -> Result<(TraceReport, Vec<Item>),
         },
         items: Vec::new(),
         existing: BTreeMap::new(),
+        tables: BTreeMap::new(),
         failed: false,
     };
     let result = tracer.trace();
@@ -263,6 +298,8 @@ struct Existing {
     name: String,
     relfilenode: u32,
     table: bool,
+    /// An index's table.
+    on: Option<u32>,
 }
 
 struct Tracer<'a, 'p> {
@@ -271,6 +308,8 @@ struct Tracer<'a, 'p> {
     report: TraceReport,
     items: Vec<Item>,
     existing: BTreeMap<u32, Existing>,
+    /// The catalog of the pre-existing tables as last read.
+    tables: BTreeMap<u32, catalog::Table>,
     failed: bool,
 }
 
@@ -328,6 +367,14 @@ impl Tracer<'_, '_> {
                 seeded.extend(done);
             }
             self.existing = self.relations()?;
+            let oids: Vec<u32> = self
+                .existing
+                .iter()
+                .filter(|(_, e)| e.table)
+                .map(|(o, _)| *o)
+                .collect();
+            self.tables = catalog::tables(self.client, &oids)
+                .map_err(|e| self.sql_error("cannot read the catalog", &e))?;
             let mut before: Vec<(usize, BTreeSet<String>)> = Vec::new();
             let all_pending = unit.iter().any(|&i| {
                 plan.set.migrations[i]
@@ -395,8 +442,9 @@ impl Tracer<'_, '_> {
         let rows = self
             .client
             .query(
-                "SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relfilenode \
+                "SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relfilenode, i.indrelid \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_index i ON i.indexrelid = c.oid \
                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
                  AND c.relkind IN ('r', 'p', 'm', 'i')",
                 &[],
@@ -410,6 +458,7 @@ impl Tracer<'_, '_> {
                 let name: String = row.get(2);
                 let kind: String = row.get(3);
                 let relfilenode: u32 = row.get(4);
+                let on: Option<u32> = row.get(5);
                 let shown = if schema == "public" {
                     name
                 } else {
@@ -421,14 +470,17 @@ impl Tracer<'_, '_> {
                         name: shown,
                         relfilenode,
                         table: kind != "i",
+                        on,
                     },
                 )
             })
             .collect())
     }
 
-    /// Locks this backend holds on pre-existing tables, strongest per table.
-    fn locks(&mut self) -> Result<BTreeMap<u32, LockMode>, Error> {
+    /// Locks this backend holds on pre-existing tables, strongest per table; and the pre-existing
+    /// tables whose catalog entries this transaction may have changed: locked, themselves or through
+    /// an index, in a mode stronger than the ones reads and writes of rows take.
+    fn locks(&mut self) -> Result<(BTreeMap<u32, LockMode>, BTreeSet<u32>), Error> {
         let rows = self
             .client
             .query(
@@ -437,20 +489,27 @@ impl Tracer<'_, '_> {
             )
             .map_err(|e| self.sql_error("cannot read pg_locks", &e))?;
         let mut out: BTreeMap<u32, LockMode> = BTreeMap::new();
+        let mut touched = BTreeSet::new();
         for row in rows {
             let Some(oid) = row.get::<_, Option<u32>>(0) else {
                 continue;
             };
-            if !self.existing.get(&oid).is_some_and(|e| e.table) {
+            let Some(existing) = self.existing.get(&oid) else {
                 continue;
-            }
+            };
             let mode: String = row.get(1);
-            if let Some(mode) = LockMode::from_pg(&mode) {
+            let Some(mode) = LockMode::from_pg(&mode) else {
+                continue;
+            };
+            if mode > LockMode::RowExclusive {
+                touched.extend(if existing.table { Some(oid) } else { existing.on });
+            }
+            if existing.table {
                 let entry = out.entry(oid).or_insert(mode);
                 *entry = (*entry).max(mode);
             }
         }
-        Ok(out)
+        Ok((out, touched))
     }
 
     fn rewritten(&mut self) -> Result<Vec<String>, Error> {
@@ -476,6 +535,44 @@ impl Tracer<'_, '_> {
             {
                 out.push(existing.name.clone());
                 existing.relfilenode = node;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the last statement changed on the pre-existing tables `touched` (all of them when `None`),
+    /// compared with their last reading, which is brought up to date.
+    fn changes(&mut self, touched: Option<BTreeSet<u32>>) -> Result<Vec<Change>, Error> {
+        let oids: Vec<u32> = match touched {
+            Some(touched) => touched
+                .into_iter()
+                .filter(|o| self.tables.contains_key(o))
+                .collect(),
+            None => self.tables.keys().copied().collect(),
+        };
+        if oids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut now =
+            catalog::tables(self.client, &oids).map_err(|e| self.sql_error("cannot read the catalog", &e))?;
+        let mut out = Vec::new();
+        for oid in oids {
+            let Some(before) = self.tables.get(&oid) else {
+                continue;
+            };
+            let after = now.remove(&oid);
+            out.extend(catalog::diff(before, after.as_ref()));
+            match after {
+                Some(after) => {
+                    // Later lock and rewrite facts name the table as it is called now.
+                    if let Some(existing) = self.existing.get_mut(&oid) {
+                        existing.name.clone_from(&after.name);
+                    }
+                    self.tables.insert(oid, after);
+                }
+                None => {
+                    self.tables.remove(&oid);
+                }
             }
         }
         Ok(out)
@@ -521,7 +618,7 @@ impl Tracer<'_, '_> {
             self.exec("BEGIN")?;
         }
         let mut held: BTreeMap<u32, LockMode> = if in_unit_tx || wrap == Wrap::Transaction {
-            self.locks()?
+            self.locks()?.0
         } else {
             BTreeMap::new()
         };
@@ -558,22 +655,27 @@ impl Tracer<'_, '_> {
             }
             if record {
                 let observed = !bare;
-                let (locks, rewrites) = if observed {
-                    let now = self.locks()?;
+                let (locks, rewrites, touched) = if observed {
+                    let (now, touched) = self.locks()?;
                     let new: Vec<(u32, LockMode)> = now
                         .iter()
                         .filter(|(oid, mode)| held.get(oid).is_none_or(|m| m < *mode))
                         .map(|(o, m)| (*o, *m))
                         .collect();
                     held = now;
-                    (new, self.rewritten()?)
+                    (new, self.rewritten()?, Some(touched))
                 } else {
-                    (Vec::new(), self.rewritten()?)
+                    (Vec::new(), self.rewritten()?, None)
                 };
+                // Locks tell which tables to read again, unless they were released before they could
+                // be seen: then every pre-existing table is.
+                let touched = touched.filter(|_| !script_controls_tx(&piece.text));
+                // Names as the statement knew them: a rename shows under the old name here, and as a change.
                 let lock_names: Vec<(String, LockMode)> = locks
                     .iter()
                     .filter_map(|(oid, mode)| self.existing.get(oid).map(|e| (e.name.clone(), *mode)))
                     .collect();
+                let changes = self.changes(touched)?;
                 for table in &rewrites {
                     self.push(
                         &rules::trace_table_rewrite::RULE,
@@ -608,6 +710,7 @@ impl Tracer<'_, '_> {
                     duration,
                     locks: lock_names,
                     rewrites,
+                    changes,
                     observed,
                 });
             }

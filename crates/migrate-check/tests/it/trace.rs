@@ -420,3 +420,190 @@ fn the_change_is_traced_on_top_of_the_base_from_git() {
     );
     assert_eq!(trace_of(&run)["seeded_tables"], 1, "the base's table got rows");
 }
+
+/// The `changes` each statement of the change file recorded, in order.
+fn changes(run: &support::Run) -> Vec<serde_json::Value> {
+    changed(run).iter().map(|s| s["changes"].clone()).collect()
+}
+
+/// One recorded change, as the JSON report spells it.
+fn change(
+    table: &str,
+    object: &str,
+    name: &str,
+    kind: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "table": table,
+        "object": object,
+        "name": name,
+        "change": kind,
+        "before": before,
+        "after": after,
+    })
+}
+
+#[test]
+fn column_and_constraint_changes_are_recorded_per_statement() {
+    let run = trace_sql(
+        "create table accounts (id bigint primary key, balance integer, email text, legacy text);\n\
+         create index accounts_balance_idx on accounts (balance);",
+        "alter table accounts add column status text not null default 'active';\n\
+         alter table accounts alter column email set not null;\n\
+         alter table accounts add constraint balance_positive check (balance >= 0) not valid;\n\
+         alter table accounts validate constraint balance_positive;\n\
+         alter table accounts alter column balance type bigint;\n\
+         alter table accounts drop column legacy;\n\
+         alter table accounts alter column status drop default;\n\
+         update accounts set email = lower(email);\n",
+        100,
+    );
+    assert!(run.error.is_none(), "{:?}", run.error);
+    assert_eq!(trace_of(&run)["seeded_tables"], 1);
+    // The type change rebuilds `accounts_balance_idx` and re-creates the check under new oids with the
+    // same names and definitions: only the column's type is a change.
+    let column = |name, kind, before, after| change("accounts", "column", name, kind, before, after);
+    let constraint =
+        |kind, before, after| change("accounts", "constraint", "balance_positive", kind, before, after);
+    assert_eq!(
+        changes(&run),
+        vec![
+            serde_json::json!([column(
+                "status",
+                "added",
+                None,
+                Some("text not null default 'active'::text")
+            )]),
+            serde_json::json!([column("email", "nullability", Some("nullable"), Some("not null"))]),
+            serde_json::json!([constraint(
+                "added",
+                None,
+                Some("CHECK ((balance >= 0)) NOT VALID")
+            )]),
+            serde_json::json!([constraint("validated", Some("not valid"), Some("valid"))]),
+            serde_json::json!([column("balance", "type", Some("integer"), Some("bigint"))]),
+            serde_json::json!([column("legacy", "dropped", Some("text"), None)]),
+            serde_json::json!([column("status", "default", Some("'active'::text"), None)]),
+            serde_json::json!([]),
+        ]
+    );
+}
+
+#[test]
+fn a_foreign_key_added_not_valid_then_validated_is_recorded_on_its_table() {
+    let run = trace_sql(
+        "create table users (id bigint primary key);\ncreate table orders (id bigint primary key, user_id bigint);",
+        "alter table orders add constraint orders_user_fk foreign key (user_id) references users (id) not valid;\n\
+         alter table orders validate constraint orders_user_fk;\n\
+         alter table orders rename column user_id to customer_id;\n",
+        50,
+    );
+    assert!(run.error.is_none(), "{:?}", run.error);
+    let fk = |kind, before, after| change("orders", "constraint", "orders_user_fk", kind, before, after);
+    assert_eq!(
+        changes(&run),
+        vec![
+            serde_json::json!([fk(
+                "added",
+                None,
+                Some("FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID")
+            )]),
+            serde_json::json!([fk("validated", Some("not valid"), Some("valid"))]),
+            serde_json::json!([
+                change(
+                    "orders",
+                    "column",
+                    "customer_id",
+                    "renamed",
+                    Some("user_id"),
+                    Some("customer_id")
+                ),
+                fk(
+                    "definition",
+                    Some("FOREIGN KEY (user_id) REFERENCES users(id)"),
+                    Some("FOREIGN KEY (customer_id) REFERENCES users(id)")
+                ),
+            ]),
+        ]
+    );
+    // Both tables were locked by the foreign key, only `orders` changed.
+    assert_eq!(
+        changed(&run)[0]["locks"],
+        serde_json::json!([
+            {"table": "users", "mode": "SHARE ROW EXCLUSIVE"},
+            {"table": "orders", "mode": "SHARE ROW EXCLUSIVE"},
+        ])
+    );
+}
+
+#[test]
+fn an_index_built_outside_a_transaction_is_still_recorded() {
+    // `CONCURRENTLY` runs bare, so its locks are gone when the statement ends: the trace reads every
+    // existing table's catalog again instead.
+    let run = trace_sql(
+        "create table events (id bigint primary key, kind text);\ncreate table other (id bigint);",
+        "create index concurrently events_kind_idx on events (kind);\n",
+        100,
+    );
+    assert!(run.error.is_none(), "{:?}", run.error);
+    assert_eq!(changed(&run)[0]["observed"], false);
+    assert_eq!(
+        changes(&run),
+        vec![serde_json::json!([change(
+            "events",
+            "index",
+            "events_kind_idx",
+            "added",
+            None,
+            Some("CREATE INDEX events_kind_idx ON public.events USING btree (kind)")
+        )])]
+    );
+}
+
+#[test]
+fn only_tables_that_existed_before_the_change_are_followed() {
+    let run = trace_sql(
+        "create table users (id bigint primary key, nickname text);\ncreate table audit (id bigint);",
+        "create table plans (id bigint primary key);\n\
+         alter table plans add column name text not null;\n\
+         alter table users add column plan_id bigint references plans (id);\n\
+         drop table audit;\n\
+         alter table users rename to members;\n",
+        10,
+    );
+    assert!(run.error.is_none(), "{:?}", run.error);
+    assert_eq!(
+        changes(&run),
+        vec![
+            serde_json::json!([]),
+            serde_json::json!([]),
+            serde_json::json!([
+                change("users", "column", "plan_id", "added", None, Some("bigint")),
+                change(
+                    "users",
+                    "constraint",
+                    "users_plan_id_fkey",
+                    "added",
+                    None,
+                    Some("FOREIGN KEY (plan_id) REFERENCES plans(id)")
+                ),
+            ]),
+            serde_json::json!([change("audit", "table", "audit", "dropped", None, None)]),
+            serde_json::json!([change(
+                "members",
+                "table",
+                "members",
+                "renamed",
+                Some("users"),
+                Some("members")
+            )]),
+        ]
+    );
+    assert_eq!(
+        changed(&run)[4]["locks"],
+        serde_json::json!([{"table": "users", "mode": "ACCESS EXCLUSIVE"}]),
+        "the lock is on the table the statement named"
+    );
+}

@@ -622,9 +622,16 @@ impl Tracer<'_, '_> {
         } else {
             BTreeMap::new()
         };
+        // Whether a transaction is open before the next piece: the runner's, or one the file's own
+        // `BEGIN` opened (its statements run in it, as under the runner, not in one the trace opens
+        // and commits). A file's `COMMIT` ends either.
+        let mut tx_open = in_unit_tx || wrap == Wrap::Transaction;
         for (piece, bare) in pieces.iter().zip(&non_tx) {
-            let own_tx =
-                record && wrap == Wrap::None && !in_unit_tx && !bare && !script_controls_tx(&piece.text);
+            let control = tx_control(&piece.text);
+            let own_tx = record && !tx_open && !bare && control == TxControl::None;
+            if control != TxControl::None {
+                held.clear();
+            }
             if own_tx {
                 self.exec("BEGIN")?;
                 held.clear();
@@ -653,8 +660,16 @@ impl Tracer<'_, '_> {
                 );
                 return Ok(());
             }
+            let ends_tx = matches!(control, TxControl::Ends | TxControl::EndsThenOpens);
+            let in_tx = tx_open || own_tx;
+            tx_open = match control {
+                TxControl::None => tx_open,
+                TxControl::Opens | TxControl::EndsThenOpens => true,
+                TxControl::Ends => false,
+            };
             if record {
-                let observed = !bare;
+                // Locks are visible after a statement only while its transaction is still open.
+                let observed = !bare && !ends_tx && (in_tx || control == TxControl::Opens);
                 let (locks, rewrites, touched) = if observed {
                     let (now, touched) = self.locks()?;
                     let new: Vec<(u32, LockMode)> = now
@@ -667,9 +682,6 @@ impl Tracer<'_, '_> {
                 } else {
                     (Vec::new(), self.rewritten()?, None)
                 };
-                // Locks tell which tables to read again, unless they were released before they could
-                // be seen: then every pre-existing table is.
-                let touched = touched.filter(|_| !script_controls_tx(&piece.text));
                 // Names as the statement knew them: a rename shows under the old name here, and as a change.
                 let lock_names: Vec<(String, LockMode)> = locks
                     .iter()
@@ -819,15 +831,35 @@ fn is_non_transactional(text: &str) -> bool {
 }
 
 /// Whether the piece opens or closes a transaction itself.
-fn script_controls_tx(text: &str) -> bool {
-    squawk_syntax::SourceFile::parse(text).tree().stmts().any(|s| {
-        matches!(
-            s,
-            squawk_syntax::ast::Stmt::Begin(_)
-                | squawk_syntax::ast::Stmt::Commit(_)
-                | squawk_syntax::ast::Stmt::Rollback(_)
-        )
-    })
+/// What a piece does to the transaction it runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxControl {
+    /// Neither begins nor ends one.
+    None,
+    /// Leaves a transaction open (`BEGIN`, or `COMMIT; BEGIN`).
+    Opens,
+    /// Ends one and leaves none open (`COMMIT`, `ROLLBACK`, or `BEGIN; …; COMMIT`).
+    Ends,
+    /// Ends one and opens another (`COMMIT; BEGIN`).
+    EndsThenOpens,
+}
+
+fn tx_control(text: &str) -> TxControl {
+    use squawk_syntax::ast::Stmt;
+    let (mut ended, mut open, mut any) = (false, false, false);
+    for stmt in squawk_syntax::SourceFile::parse(text).tree().stmts() {
+        match stmt {
+            Stmt::Begin(_) => (open, any) = (true, true),
+            Stmt::Commit(_) | Stmt::Rollback(_) => (ended, open, any) = (true, false, true),
+            _ => {}
+        }
+    }
+    match (any, ended, open) {
+        (false, _, _) => TxControl::None,
+        (true, true, true) => TxControl::EndsThenOpens,
+        (true, true, false) => TxControl::Ends,
+        (true, false, _) => TxControl::Opens,
+    }
 }
 
 /// The table a runner keeps its history in, for migrations that expect it to exist.

@@ -607,3 +607,60 @@ fn only_tables_that_existed_before_the_change_are_followed() {
         "the lock is on the table the statement named"
     );
 }
+
+#[test]
+fn statements_in_the_files_own_transaction_run_in_it_and_its_commit_is_unobserved() {
+    // The file opens and commits its own transaction: the statements inside run in it (not each in one
+    // the trace opens and commits), so their locks are seen while it is open; the COMMIT releases them
+    // before they can be read, and says so instead of reporting "no locks".
+    let run = trace_sql(
+        "create table accounts (id bigint primary key);",
+        "begin;\nalter table accounts add column note text;\ncreate index accounts_note on accounts (note);\ncommit;\n",
+        0,
+    );
+    assert!(run.error.is_none(), "{:?}", run.error);
+    let traced = changed(&run);
+    let summary: Vec<(String, bool, serde_json::Value)> = traced
+        .iter()
+        .map(|s| {
+            (
+                s["sql"].as_str().unwrap().to_owned(),
+                s["observed"].as_bool().unwrap(),
+                s["locks"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("begin;".to_owned(), true, serde_json::json!([])),
+            (
+                "alter table accounts add column note text;".to_owned(),
+                true,
+                serde_json::json!([{"table": "accounts", "mode": "ACCESS EXCLUSIVE"}])
+            ),
+            // ACCESS EXCLUSIVE is already held in this transaction: nothing new to report
+            (
+                "create index accounts_note on accounts (note);".to_owned(),
+                true,
+                serde_json::json!([])
+            ),
+            ("commit;".to_owned(), false, serde_json::json!([])),
+        ]
+    );
+    assert_eq!(
+        traced[1]["changes"],
+        serde_json::json!([change("accounts", "column", "note", "added", None, Some("text"))])
+    );
+    assert_eq!(
+        traced[2]["changes"],
+        serde_json::json!([change(
+            "accounts",
+            "index",
+            "accounts_note",
+            "added",
+            None,
+            Some("CREATE INDEX accounts_note ON public.accounts USING btree (note)")
+        )])
+    );
+}

@@ -10,6 +10,7 @@
 //! - [`trace`]: apply the migrations to a throwaway database and watch locks, rewrites and downs;
 //! - [`report`]: findings, summary, SARIF, JSON and outputs.
 
+mod ahead;
 pub mod cli;
 pub mod collect;
 pub mod comment;
@@ -148,6 +149,12 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
                 engine.push(item);
             }
             for migration in &base.set.migrations {
+                engine.expect_replay(&base.set, migration);
+            }
+            for &i in &gates.new {
+                engine.expect_lint(&set, &set.migrations[i]);
+            }
+            for migration in &base.set.migrations {
                 engine.replay(&base.set, migration)?;
             }
             engine.settle();
@@ -158,6 +165,9 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
             gates.new
         }
         _ => {
+            for migration in &set.migrations {
+                engine.expect_lint(&set, migration);
+            }
             for migration in &set.migrations {
                 engine.lint(&set, migration)?;
                 engine.finish_unit();

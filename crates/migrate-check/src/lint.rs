@@ -13,6 +13,7 @@ use ops_core::Level;
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SourceFile, SyntaxKind};
 
+use crate::ahead::{Ahead, Job, Parsed, ScriptStream, parse_segment};
 use crate::error::Error;
 use crate::framework::{Migration, MigrationSet, Script, SplitKind, TxMode, goose};
 use crate::ignore::{self, Directive, Scope};
@@ -197,6 +198,10 @@ pub struct Engine<'s> {
     opaque: bool,
     /// Path prefix (the migrations root, relative to the repository).
     prefix: String,
+    /// Scripts announced with [`Engine::expect_replay`] / [`Engine::expect_lint`], not yet started.
+    planned: Vec<Job>,
+    /// The parsing threads working through the announced scripts.
+    ahead: Option<Ahead>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -220,7 +225,40 @@ impl<'s> Engine<'s> {
             pending_fks: Vec::new(),
             opaque: false,
             prefix: prefix.into(),
+            planned: Vec::new(),
+            ahead: None,
         }
+    }
+
+    /// Announces that [`Engine::replay`] will be called with `migration` (after everything announced
+    /// before it), so its statements are parsed ahead on the other cores.
+    pub fn expect_replay(&mut self, set: &MigrationSet, migration: &Migration) {
+        if let Some(up) = &migration.up {
+            self.plan(set, up, Pass::Replay);
+        }
+    }
+
+    /// Announces that [`Engine::lint`] will be called with `migration` (after everything announced
+    /// before it), so its statements are parsed ahead on the other cores.
+    pub fn expect_lint(&mut self, set: &MigrationSet, migration: &Migration) {
+        if let Some(up) = &migration.up {
+            self.plan(set, up, Pass::Lint);
+        }
+        if let Some(down) = &migration.down {
+            self.plan(set, down, Pass::Down);
+        }
+    }
+
+    fn plan(&mut self, set: &MigrationSet, script: &Script, pass: Pass) {
+        let needs_count = matches!(
+            script.tx,
+            TxMode::Implicit | TxMode::Prisma | TxMode::FlywayAuto { .. }
+        );
+        self.planned.push(Job {
+            path: set.abs(&script.path),
+            script: script.clone(),
+            count: (needs_count && pass != Pass::Replay).then_some(self.settings.pg_version),
+        });
     }
 
     fn display(&self, set: &MigrationSet, path: &str) -> String {
@@ -357,10 +395,36 @@ impl<'s> Engine<'s> {
             script.tx,
             TxMode::Implicit | TxMode::Prisma | TxMode::FlywayAuto { .. }
         );
-        let (statements, non_tx) = if needs_count && pass != Pass::Replay {
-            self.prepass(set, script)?
-        } else {
-            (0, 0)
+        let abs = set.abs(&script.path);
+        let count = (needs_count && pass != Pass::Replay).then_some(self.settings.pg_version);
+        if !self.planned.is_empty() {
+            self.ahead = Some(Ahead::start(std::mem::take(&mut self.planned)));
+        }
+        let mut planned = self.ahead.take();
+        let mut one_off = None;
+        let mut source = match planned.as_mut().and_then(|a| a.script(&abs, script)) {
+            Some(stream) => Source::Ahead(stream),
+            None if std::fs::metadata(&abs).is_ok_and(|m| m.len() > PARSE_AHEAD_ABOVE) => {
+                let job = Job {
+                    path: abs.clone(),
+                    script: script.clone(),
+                    count,
+                };
+                one_off
+                    .insert(Ahead::start(vec![job]))
+                    .script(&abs, script)
+                    .map_or_else(|| Source::Here(Box::new(std::iter::empty())), Source::Ahead)
+            }
+            None => Source::Here(segments_at(&abs, script)?),
+        };
+        let counted = match &mut source {
+            Source::Ahead(stream) => stream.start()?,
+            Source::Here(_) => None,
+        };
+        let (statements, non_tx) = match (counted, count) {
+            (Some(counts), _) => counts,
+            (None, Some(_)) => self.prepass(set, script)?,
+            (None, None) => (0, 0),
         };
         let runner = match script.tx {
             TxMode::PerMigration | TxMode::AllPending => true,
@@ -392,9 +456,8 @@ impl<'s> Engine<'s> {
         let mut index = 0usize;
         let mut once: Vec<&'static str> = Vec::new();
         self.opaque = false;
-        let (pieces, recycle) = parsed_segments(set, script)?;
-        for parsed in pieces {
-            let parsed = parsed.map_err(|e| Error::io(&set.abs(&script.path), e))?;
+        while let Some(parsed) = source.next(&abs) {
+            let parsed = parsed?;
             'piece: {
                 let segment = &parsed.segment;
                 let Some((parse, errors)) = &parsed.parse else {
@@ -508,10 +571,12 @@ impl<'s> Engine<'s> {
                     index += 1;
                 }
             }
-            if let Some(recycle) = &recycle {
-                let _ = recycle.send(parsed);
-            }
+            source.give_back(parsed);
         }
+        drop(source);
+        drop(one_off);
+        // A plan the engine strayed from is of no further use (its threads stop once it is dropped).
+        self.ahead = planned.filter(Ahead::has_more);
         if pass == Pass::Lint
             && tx.explicit
             && let Some(at) = begin_at
@@ -564,6 +629,7 @@ impl<'s> Engine<'s> {
             pg_version: self.settings.pg_version,
             text,
             types: std::cell::OnceCell::new(),
+            altered: std::cell::OnceCell::new(),
         };
         for rule in rules::RULES {
             if let Check::Statement(check) = rule.check
@@ -809,87 +875,63 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// A piece of a script and, unless it is only comments, its parse and syntax errors.
-struct Parsed {
-    segment: Segment,
-    parse: Option<(
-        squawk_syntax::Parse<SourceFile>,
-        Vec<squawk_syntax::syntax_error::SyntaxError>,
-    )>,
+/// Where a script's parsed statements come from: the parsing threads, or parsed here as read.
+enum Source<'a> {
+    Ahead(ScriptStream<'a>),
+    Here(Box<dyn Iterator<Item = std::io::Result<Segment>> + Send>),
 }
 
-fn parse_segment(segment: Segment) -> Parsed {
-    if segment.is_trivia() {
-        return Parsed { segment, parse: None };
-    }
-    let parse = SourceFile::parse(&segment.text);
-    // Validation (part of `errors`) runs here, on the parsing thread, with the rest of the parse.
-    let errors = parse.errors();
-    Parsed {
-        parse: Some((parse, errors)),
-        segment,
-    }
-}
-
-type ParsedPieces = (
-    Box<dyn Iterator<Item = std::io::Result<Parsed>>>,
-    Option<std::sync::mpsc::Sender<Parsed>>,
-);
-
-/// Files above this size are split and parsed on a second thread while the rules run on this one.
-const PIPELINE_ABOVE: u64 = 1024 * 1024;
-
-/// The pieces of a script, parsed. Large files are parsed one step ahead on another thread, through a
-/// bounded channel, so memory stays at a few statements and the two cores share the work.
-/// The second value, when there is a second thread, takes each piece back once used.
-fn parsed_segments(set: &MigrationSet, script: &Script) -> Result<ParsedPieces, Error> {
-    let pieces = segments(set, script)?;
-    let size = std::fs::metadata(set.abs(&script.path)).map_or(0, |m| m.len());
-    if size <= PIPELINE_ABOVE {
-        return Ok((Box::new(pieces.map(|segment| segment.map(parse_segment))), None));
-    }
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<std::io::Result<Parsed>>(256);
-    let (recycle, returned) = std::sync::mpsc::channel::<Parsed>();
-    std::thread::spawn(move || {
-        for segment in pieces {
-            // Trees come back to be dropped here: freeing memory on the thread that allocated it keeps
-            // the two threads from contending for the allocator's locks.
-            while let Ok(done) = returned.try_recv() {
-                drop(done);
-            }
-            // A closed receiver means the reader stopped early: stop too.
-            if sender.send(segment.map(parse_segment)).is_err() {
-                break;
-            }
+impl Source<'_> {
+    fn next(&mut self, path: &std::path::Path) -> Option<Result<Parsed, Error>> {
+        match self {
+            Self::Ahead(stream) => stream.next(),
+            Self::Here(pieces) => pieces
+                .next()
+                .map(|piece| piece.map(parse_segment).map_err(|e| Error::io(path, e))),
         }
-    });
-    Ok((Box::new(receiver.into_iter()), Some(recycle)))
+    }
+
+    fn give_back(&mut self, parsed: Parsed) {
+        if let Self::Ahead(stream) = self {
+            stream.give_back(parsed);
+        }
+    }
 }
+
+/// Files above this size are parsed ahead on worker threads even when the engine was given no plan.
+const PARSE_AHEAD_ABOVE: u64 = 1024 * 1024;
 
 /// The pieces of a script, as its runner cuts them.
 pub fn segments(
     set: &MigrationSet,
     script: &Script,
 ) -> Result<Box<dyn Iterator<Item = std::io::Result<Segment>> + Send>, Error> {
-    let path = set.abs(&script.path);
+    segments_at(&set.abs(&script.path), script)
+}
+
+/// The pieces of `script` in the file at `path`.
+pub(crate) fn segments_at(
+    path: &std::path::Path,
+    script: &Script,
+) -> Result<Box<dyn Iterator<Item = std::io::Result<Segment>> + Send>, Error> {
     let options = SplitOptions { placeholders: true };
     match (script.split, script.range) {
         (SplitKind::Lexical, None) => {
-            let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
             Ok(Box::new(Splitter::new(
                 BufReader::with_capacity(64 * 1024, file),
                 options,
             )))
         }
         (SplitKind::Lexical, Some((start, end))) => {
-            let text = crate::framework::read_text(&path)?;
+            let text = crate::framework::read_text(path)?;
             let section = text.get(start..end).unwrap_or("").to_owned();
             Ok(Box::new(
                 Splitter::new(std::io::Cursor::new(section), options).starting_at(start, script.line),
             ))
         }
         (SplitKind::Goose, range) => {
-            let text = crate::framework::read_text(&path)?;
+            let text = crate::framework::read_text(path)?;
             let (start, end) = range.unwrap_or((0, text.len()));
             let section = text.get(start..end).unwrap_or("");
             let mut pieces = goose::split(section, start, script.line);
@@ -1199,6 +1241,69 @@ mod tests {
         engine.finish_unit();
         drop(engine);
         items
+    }
+
+    /// Lints `sql` as one plain-SQL migration after replaying `base`, parsing ahead as `run` does.
+    fn lint_sql_ahead(base: &str, sql: &str) -> Vec<Item> {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::default();
+        let mut items: Vec<Item> = Vec::new();
+        let mut engine = Engine::new(&settings, "", &mut items);
+        if !base.is_empty() {
+            std::fs::write(dir.path().join("0_base.sql"), base).unwrap();
+        }
+        std::fs::write(dir.path().join("1_change.sql"), sql).unwrap();
+        let set = Framework::Sql.load(dir.path()).unwrap();
+        for migration in &set.migrations {
+            if migration.id == "0_base.sql" {
+                engine.expect_replay(&set, migration);
+            } else {
+                engine.expect_lint(&set, migration);
+            }
+        }
+        for migration in &set.migrations {
+            if migration.id == "0_base.sql" {
+                engine.replay(&set, migration).unwrap();
+                engine.settle();
+            } else {
+                engine.lint(&set, migration).unwrap();
+            }
+        }
+        engine.finish_unit();
+        drop(engine);
+        items
+    }
+
+    #[test]
+    fn parsing_ahead_finds_what_parsing_in_place_finds() {
+        let base: String = (0..400)
+            .map(|i| {
+                format!(
+                    "create table t{i} (a int, b int);
+"
+                )
+            })
+            .collect();
+        let change: String = (0..400)
+            .map(|i| {
+                format!(
+                    "create index i{i} on t{i} (a);
+alter table t{i} drop column b;
+create tabel oops{i} (x int);
+"
+                )
+            })
+            .collect();
+        let describe = |items: Vec<Item>| -> Vec<(&'static str, u32, u32, String)> {
+            items
+                .into_iter()
+                .map(|i| (i.rule.id, i.from.line, i.from.column, i.message))
+                .collect()
+        };
+        let here = describe(lint_sql(&base, &change));
+        let ahead = describe(lint_sql_ahead(&base, &change));
+        assert!(here.len() > 1200, "{}", here.len());
+        assert_eq!(here, ahead);
     }
 
     fn rules_of(items: &[Item]) -> Vec<&'static str> {

@@ -206,8 +206,8 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
                 if written == SARIF_RESULTS_LIMIT {
                     return Ok(false);
                 }
-                let one = render::sarif::sarif(tool, &[], std::slice::from_ref(&spilled.finding), None);
-                let mut result = one["runs"][0]["results"][0].clone();
+                let mut one = render::sarif::sarif(tool, &[], std::slice::from_ref(&spilled.finding), None);
+                let mut result = one["runs"][0]["results"][0].take();
                 let index = rules::RULES
                     .iter()
                     .position(|r| r.id == spilled.finding.rule)

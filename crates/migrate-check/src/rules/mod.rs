@@ -467,6 +467,9 @@ pub struct Ctx<'a> {
     pub text: &'a str,
     /// The column types the statement defines, computed on first use.
     pub types: std::cell::OnceCell<Vec<(ast::Type, crate::sql::types::ColType)>>,
+    /// For `ALTER TABLE`, the table when it exists from before the change; computed on first use
+    /// (most statement rules ask, and naming the table walks the tree).
+    pub altered: std::cell::OnceCell<Option<QName>>,
 }
 
 impl Ctx<'_> {
@@ -594,8 +597,11 @@ pub fn alter_existing<'a>(ctx: &Ctx<'a>) -> Option<(&'a ast::AlterTable, QName)>
     let ast::Stmt::AlterTable(alter) = ctx.stmt else {
         return None;
     };
-    let table = alter_table_name(alter)?;
-    ctx.existing(&table).then_some((alter, table))
+    let table = ctx
+        .altered
+        .get_or_init(|| alter_table_name(alter).filter(|table| ctx.existing(table)))
+        .clone()?;
+    Some((alter, table))
 }
 
 /// The column types a statement defines: `CREATE TABLE` columns, `ADD COLUMN`, `ALTER COLUMN … TYPE`.

@@ -5,6 +5,7 @@
 //! run with more than 25,000 results, so past that the most severe 25,000 are written and the rest
 //! counted in a warning.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -12,6 +13,9 @@ use std::path::Path;
 use ops_core::render::ToolInfo;
 use ops_core::{Finding, RuleInfo, ToolError};
 use serde_json::{Value, json};
+
+/// How many results are rendered at a time for `sarif-output`.
+const RENDER_CHUNK: usize = 256;
 
 /// Code scanning's limit on results per run.
 pub const SARIF_MAX_RESULTS: usize = 25_000;
@@ -65,20 +69,23 @@ pub fn write_sarif(
     findings: &[Finding],
     rules: &HashMap<String, RuleInfo>,
 ) -> Result<usize, ToolError> {
-    let (kept, dropped): (Vec<&Finding>, usize) = if findings.len() > SARIF_MAX_RESULTS {
+    let (kept, dropped): (Cow<'_, [Finding]>, usize) = if findings.len() > SARIF_MAX_RESULTS {
         let mut order: Vec<&Finding> = findings.iter().collect();
         order.sort_by_key(|f| std::cmp::Reverse(f.level));
         let mut kept: Vec<&Finding> = order.into_iter().take(SARIF_MAX_RESULTS).collect();
         kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        (kept, findings.len() - SARIF_MAX_RESULTS)
+        (
+            Cow::Owned(kept.into_iter().cloned().collect()),
+            findings.len() - SARIF_MAX_RESULTS,
+        )
     } else {
-        (findings.iter().collect(), 0)
+        (Cow::Borrowed(findings), 0)
     };
     // every rule a result names, described by the reports where they did, in first-use order: the
     // document lists them in this order, so a result's `ruleIndex` is its position here
     let mut used: Vec<RuleInfo> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for f in &kept {
+    for f in kept.iter() {
         if !index.contains_key(f.rule.as_str()) {
             index.insert(f.rule.as_str(), used.len());
             used.push(
@@ -91,11 +98,18 @@ pub fn write_sarif(
     }
     let tool = ToolInfo::ops("lint-gate");
     let skeleton = ops_core::render::sarif::sarif(&tool, &used, &[], None);
-    let results = kept.iter().map(|f| {
-        let mut one = ops_core::render::sarif::sarif(&tool, &[], std::slice::from_ref(*f), None);
-        let mut result = one["runs"][0]["results"][0].take();
-        result["ruleIndex"] = json!(index.get(f.rule.as_str()).copied().unwrap_or(0));
-        result
+    // results are rendered a chunk at a time: one document per finding costs more than the
+    // result itself, a document of all of them holds every result's JSON tree at once
+    let results = kept.chunks(RENDER_CHUNK).flat_map(|chunk| {
+        let mut doc = ops_core::render::sarif::sarif(&tool, &[], chunk, None);
+        let rendered = match doc["runs"][0]["results"].take() {
+            Value::Array(results) => results,
+            _ => Vec::new(),
+        };
+        rendered.into_iter().zip(chunk).map(|(mut result, f)| {
+            result["ruleIndex"] = json!(index.get(f.rule.as_str()).copied().unwrap_or(0));
+            result
+        })
     });
     write_spliced(path, "sarif-output", &skeleton, "results", results)?;
     Ok(dropped)

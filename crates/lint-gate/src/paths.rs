@@ -6,6 +6,7 @@
 //! separators. The diff, annotations, check runs and review comments all need the path relative to
 //! the repository root (reviewdog #2105, #2151, #2481 are bugs in exactly this).
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 /// The workspace path container actions see.
@@ -63,10 +64,19 @@ impl PathNormalizer {
     /// A path a tool wrote, relative to the repository root. Paths outside the repository stay
     /// absolute (they match nothing in the diff).
     pub fn normalize(&self, raw: &str) -> String {
-        // the common case, a clean relative path from a tool run at the root, costs one copy
+        self.normalize_cow(raw).into_owned()
+    }
+
+    /// [`PathNormalizer::normalize`] without a copy in the common case, a clean relative path from
+    /// a tool run at the root (the filter asks this of every finding before it is built).
+    pub fn normalize_cow<'r>(&self, raw: &'r str) -> Cow<'r, str> {
         if self.working.is_empty() && is_clean_relative(raw) {
-            return raw.to_owned();
+            return Cow::Borrowed(raw);
         }
+        Cow::Owned(self.normalize_slow(raw))
+    }
+
+    fn normalize_slow(&self, raw: &str) -> String {
         let mut text = raw.trim().replace('\\', "/");
         if text.starts_with("file:") {
             text = crate::parse::sarif::uri_to_path(&text);

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ops_core::finding::assign_fingerprints;
-use ops_core::{Finding, RuleInfo};
+use ops_core::{Finding, Region, RuleInfo};
 use sha2::{Digest, Sha256};
 
 use crate::baseline::Baseline;
@@ -155,7 +155,49 @@ fn exact_key(finding: &Finding) -> [u8; 16] {
     out
 }
 
+impl Collector<'_> {
+    /// The diff to drop findings with before they are built, when nothing but their location can
+    /// keep them: no baseline (a new finding is kept off the change) and no de-duplication (a
+    /// duplicate is counted as such before the filter looks at it).
+    fn early_filter(&self) -> Option<&DiffIndex> {
+        if self.baseline.is_some() || self.dedupe || self.mode == FilterMode::Nofilter {
+            return None;
+        }
+        self.diff
+    }
+
+    fn count_dropped(&mut self) {
+        self.counts.read += 1;
+        self.counts.filtered += 1;
+    }
+}
+
 impl Sink for Collector<'_> {
+    fn drops(&mut self, path: &str, region: Option<Region>) -> bool {
+        let Some(diff) = self.early_filter() else {
+            return false;
+        };
+        // the same decision `diagnostic` makes for a finding at this place
+        let path = self.normalizer.normalize_cow(path);
+        if path.is_empty() || path == "." || diff.keeps(self.mode, &path, region) {
+            return false;
+        }
+        self.count_dropped();
+        true
+    }
+
+    fn drops_file(&mut self, path: &str) -> bool {
+        let Some(diff) = self.early_filter() else {
+            return false;
+        };
+        let path = self.normalizer.normalize_cow(path);
+        !path.is_empty() && path != "." && diff.file(&path).is_none()
+    }
+
+    fn dropped(&mut self) {
+        self.count_dropped();
+    }
+
     fn diagnostic(&mut self, diagnostic: Diagnostic) {
         self.counts.read += 1;
         let Diagnostic {
@@ -229,12 +271,18 @@ mod tests {
         c.diagnostic(diag("./a.rs", 1, "context line"));
         c.diagnostic(diag("b.rs", 2, "other file"));
         c.diagnostic(Diagnostic::new(Finding::new("global", Level::Error, "no file")));
+        // parsers ask before building a finding; a drop is counted like a filtered finding
+        assert!(c.drops("./b.rs", Some(Region::line(2))));
+        assert!(c.drops("a.rs", Some(Region::line(1))));
+        assert!(!c.drops("/w/a.rs", Some(Region::line(2))));
+        assert!(c.drops_file("b.rs") && !c.drops_file("a.rs"));
+        c.dropped();
         assert_eq!(
             c.source_counts(),
             SourceCounts {
-                read: 4,
+                read: 7,
                 kept: 2,
-                filtered: 2,
+                filtered: 5,
                 duplicates: 0
             }
         );
@@ -275,6 +323,10 @@ mod tests {
         let n = PathNormalizer::new(Path::new("/w"), Path::new("/w"));
         let mut c = Collector::new(&n, FilterMode::Nofilter, None, None);
         c.start_source("clippy", true);
+        assert!(
+            !c.drops("a.rs", Some(Region::line(1))),
+            "nofilter: nothing is dropped"
+        );
         c.diagnostic(diag("a.rs", 1, "m"));
         c.diagnostic(diag("a.rs", 1, "m"));
         c.diagnostic(diag("a.rs", 2, "m"));

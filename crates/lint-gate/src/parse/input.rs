@@ -88,15 +88,43 @@ impl<R: BufRead> BufRead for Counting<R> {
     fn consume(&mut self, amount: usize) {
         if let Ok(buf) = self.inner.fill_buf() {
             let amount = amount.min(buf.len());
-            for (i, _) in buf[..amount].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-                self.newlines += 1;
-                if self.recent.len() == NEWLINE_MEMORY {
-                    self.recent.pop_front();
+            let (offset, newlines, recent) = (self.offset, &mut self.newlines, &mut self.recent);
+            for_each_newline(&buf[..amount], |i| {
+                *newlines += 1;
+                if recent.len() == NEWLINE_MEMORY {
+                    recent.pop_front();
                 }
-                self.recent.push_back(self.offset + i as u64);
-            }
+                recent.push_back(offset + i as u64);
+            });
             self.offset += amount as u64;
             self.inner.consume(amount);
+        }
+    }
+}
+
+/// Calls `found` with the index of every `\n` in `bytes`, in order. Eight bytes at a time: the
+/// parsers pass every byte of a report through here to know line numbers for errors, and a byte
+/// at a time costs as much as quick-xml's whole event loop.
+pub(crate) fn for_each_newline(bytes: &[u8], mut found: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let x = u64::from_le_bytes(array) ^ NEWLINES;
+        // the high bit of each byte that was a newline (now zero), exactly: no carry crosses bytes
+        let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        while zero != 0 {
+            found(base + zero.trailing_zeros() as usize / 8);
+            zero &= zero - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' {
+            found(base + i);
         }
     }
 }
@@ -292,6 +320,16 @@ pub fn json_error(ctx: &ParseContext, format: &str, error: &serde_json::Error, o
         column: (error.column() > 0).then_some(error.column() as u64),
         offset,
     };
+    json_error_at(ctx, format, error, position)
+}
+
+/// A serde_json error as a [`ParseError`] at `position`.
+pub(crate) fn json_error_at(
+    ctx: &ParseContext,
+    format: &str,
+    error: &serde_json::Error,
+    position: Position,
+) -> ParseError {
     let message = describe_json_error(error);
     let mut err = ctx.error(format, position, message);
     err.io = error.is_io();
@@ -305,11 +343,12 @@ fn describe_json_error(error: &serde_json::Error) -> String {
         Some(i) => text[..i].to_owned(),
         None => text,
     };
-    if error.is_eof() {
-        format!("{text} (the input ends in the middle of the document; was it cut short?)")
-    } else {
-        text
-    }
+    if error.is_eof() { cut_short(&text) } else { text }
+}
+
+/// A message about an input that ended too early.
+pub(crate) fn cut_short(text: &str) -> String {
+    format!("{text} (the input ends in the middle of the document; was it cut short?)")
 }
 
 /// Reads the first `limit` bytes without consuming them (fewer at the end of the input).
@@ -343,6 +382,19 @@ mod tests {
         let mut rest = Vec::new();
         c.read_to_end(&mut rest).unwrap();
         assert_eq!(c.line_of(7), 3);
+    }
+
+    #[test]
+    fn newlines_found_eight_at_a_time() {
+        let mut data: Vec<u8> = (0u8..=255).collect();
+        data.extend_from_slice(b"\n\n\x0b\n\x8a\x0a\xff\n");
+        for start in 0..9 {
+            let slice = &data[start..];
+            let mut got = Vec::new();
+            for_each_newline(slice, |i| got.push(i));
+            let want: Vec<usize> = (0..slice.len()).filter(|&i| slice[i] == b'\n').collect();
+            assert_eq!(got, want, "from {start}");
+        }
     }
 
     #[test]

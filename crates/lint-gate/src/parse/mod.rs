@@ -24,6 +24,7 @@ pub mod golangci;
 pub mod input;
 pub mod rdjson;
 pub mod sarif;
+mod scan;
 pub mod severity;
 mod stream;
 
@@ -208,6 +209,20 @@ pub trait Sink {
     /// The producing tool's name, when the report says (SARIF `tool.driver.name`), before the
     /// results that tool produced.
     fn tool(&mut self, _name: &str) {}
+    /// Whether a diagnostic at `path` (as the tool wrote it) and `region` would be dropped whatever
+    /// its other fields say. When it returns true the sink has counted that diagnostic as read and
+    /// dropped, and the parser does not build it; parsers ask this only to save work, so `false`
+    /// (the default) is always correct.
+    fn drops(&mut self, _path: &str, _region: Option<Region>) -> bool {
+        false
+    }
+    /// Whether [`Sink::drops`] would say true for every location in `path`: the parser may then
+    /// skip building the file's diagnostics and report each with [`Sink::dropped`].
+    fn drops_file(&mut self, _path: &str) -> bool {
+        false
+    }
+    /// One diagnostic of a file [`Sink::drops_file`] said it drops: counted as read and dropped.
+    fn dropped(&mut self) {}
 }
 
 impl Sink for Vec<Diagnostic> {

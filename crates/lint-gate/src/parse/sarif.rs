@@ -12,7 +12,8 @@
 //! first). Results that come before `tool`, or that name a `uriBaseId` before `originalUriBaseIds`
 //! was read, are held until the end of their run, because the key order of a JSON object is free.
 
-use super::stream::EachOf;
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
@@ -22,7 +23,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::input::json_document;
+use super::input::{cut_short, json_error_at};
+use super::scan::{At, Bad, Shared, SharedReader, Slice};
 use super::{Diagnostic, ParseContext, ParseError, ParseStats, Position, Related, Sink, Suggestion};
 
 const FORMAT: &str = "SARIF";
@@ -34,20 +36,38 @@ pub fn parse(
     sink: &mut dyn Sink,
 ) -> Result<ParseStats, ParseError> {
     let mut stats = ParseStats::default();
-    let (summary, end) = json_document(
-        input,
+    let shared = Shared::new(input);
+    let failed = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_reader(SharedReader(&shared));
+    let result = LogSeed {
         ctx,
-        FORMAT,
-        LogSeed {
-            ctx,
-            sink,
-            stats: &mut stats,
-        },
-    )?;
+        sink,
+        stats: &mut stats,
+        shared: &shared,
+        failed: &failed,
+    }
+    .deserialize(&mut de)
+    .and_then(|summary| de.end().map(|()| summary));
+    drop(de);
+    let shared = shared.into_inner();
+    if let Some(mut error) = failed.take() {
+        // as far as serde_json read while it unwound, as when it reads the results itself
+        error.offset = error.offset.max(shared.offset());
+        return Err(error);
+    }
+    let summary = result.map_err(|e| {
+        let (line, column) = shared.place_serde(e.line() as u64, e.column() as u64);
+        let at = Position {
+            line,
+            column: (column > 0).then_some(column),
+            offset: shared.offset(),
+        };
+        json_error_at(ctx, FORMAT, &e, at)
+    })?;
     let end = Position {
         line: 0,
         column: None,
-        offset: end,
+        offset: shared.offset(),
     };
     if !summary.runs {
         return Err(ctx
@@ -79,20 +99,22 @@ struct LogSummary {
     runs: bool,
 }
 
-struct LogSeed<'a> {
+struct LogSeed<'a, 'i> {
     ctx: &'a ParseContext,
     sink: &'a mut dyn Sink,
     stats: &'a mut ParseStats,
+    shared: &'a RefCell<Shared<'i>>,
+    failed: &'a RefCell<Option<ParseError>>,
 }
 
-impl<'de> DeserializeSeed<'de> for LogSeed<'_> {
+impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
     type Value = LogSummary;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<LogSummary, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for LogSeed<'_> {
+impl<'de> Visitor<'de> for LogSeed<'_, '_> {
     type Value = LogSummary;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a SARIF log object")
@@ -110,6 +132,8 @@ impl<'de> Visitor<'de> for LogSeed<'_> {
                         ctx: self.ctx,
                         sink: &mut *self.sink,
                         stats: &mut *self.stats,
+                        shared: self.shared,
+                        failed: self.failed,
                     })?;
                     summary.runs = true;
                 }
@@ -122,20 +146,22 @@ impl<'de> Visitor<'de> for LogSeed<'_> {
     }
 }
 
-struct RunsSeed<'a> {
+struct RunsSeed<'a, 'i> {
     ctx: &'a ParseContext,
     sink: &'a mut dyn Sink,
     stats: &'a mut ParseStats,
+    shared: &'a RefCell<Shared<'i>>,
+    failed: &'a RefCell<Option<ParseError>>,
 }
 
-impl<'de> DeserializeSeed<'de> for RunsSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for RunsSeed<'_> {
+impl<'de> Visitor<'de> for RunsSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of runs")
@@ -146,6 +172,8 @@ impl<'de> Visitor<'de> for RunsSeed<'_> {
                 ctx: self.ctx,
                 sink: &mut *self.sink,
                 stats: &mut *self.stats,
+                shared: self.shared,
+                failed: self.failed,
             })?
             .is_some()
         {}
@@ -153,20 +181,22 @@ impl<'de> Visitor<'de> for RunsSeed<'_> {
     }
 }
 
-struct RunSeed<'a> {
+struct RunSeed<'a, 'i> {
     ctx: &'a ParseContext,
     sink: &'a mut dyn Sink,
     stats: &'a mut ParseStats,
+    shared: &'a RefCell<Shared<'i>>,
+    failed: &'a RefCell<Option<ParseError>>,
 }
 
-impl<'de> DeserializeSeed<'de> for RunSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for RunSeed<'_> {
+impl<'de> Visitor<'de> for RunSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a SARIF run object")
@@ -193,15 +223,15 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
                     run.artifacts_seen = true;
                 }
                 "results" => {
-                    let (ctx, sink, stats, run) = (self.ctx, &mut *self.sink, &mut *self.stats, &mut run);
                     // `results: null` means the tool did not run; it is not an error
-                    map.next_value_seed(EachOf::new("results", &mut |result: RawResult| {
-                        if run.must_wait(&result) {
-                            run.pending.push(result);
-                        } else {
-                            run.emit(result, ctx, sink, stats);
-                        }
-                    }))?;
+                    map.next_value_seed(ResultsSeed {
+                        ctx: self.ctx,
+                        sink: &mut *self.sink,
+                        stats: &mut *self.stats,
+                        shared: self.shared,
+                        failed: self.failed,
+                        run: &mut run,
+                    })?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -212,6 +242,150 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
             run.emit(result, self.ctx, self.sink, self.stats);
         }
         Ok(())
+    }
+}
+
+/// `results`: `null`, or an array read element by element by [`Shared::value`] rather than by
+/// serde_json, so that a result the filter drops costs a scan of its bytes and a look at its first
+/// location, and only the results that are kept are deserialized. Every element is still checked
+/// to be well-formed JSON; a dropped result's other fields are not type-checked.
+struct ResultsSeed<'a, 'i> {
+    ctx: &'a ParseContext,
+    sink: &'a mut dyn Sink,
+    stats: &'a mut ParseStats,
+    shared: &'a RefCell<Shared<'i>>,
+    failed: &'a RefCell<Option<ParseError>>,
+    run: &'a mut Run,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of results or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
+        // serde_json has consumed the `[` and nothing after it; the `]` is left to it
+        let failed = self.failed;
+        self.elements().map_err(|error| {
+            *failed.borrow_mut() = Some(error);
+            de::Error::custom("invalid results")
+        })
+    }
+}
+
+impl ResultsSeed<'_, '_> {
+    fn elements(mut self) -> Result<(), ParseError> {
+        let ctx = self.ctx;
+        let mut input = self.shared.borrow_mut();
+        // a serde_json error message and where it points: at the next byte (`peek`) or after the
+        // last one consumed
+        let list_error = |input: &Shared<'_>, message: &str, peek: bool| {
+            let at = input.at();
+            let column = at.column + u64::from(peek);
+            ctx.error(
+                FORMAT,
+                Position {
+                    line: at.line,
+                    column: (column > 0).then_some(column),
+                    offset: at.offset + u64::from(peek),
+                },
+                message,
+            )
+        };
+        let io_error = |input: &Shared<'_>, e: &std::io::Error| {
+            let at = input.at();
+            ctx.io_error(FORMAT, position(at), e)
+        };
+        let mut element = Vec::new();
+        let mut after_comma = false;
+        loop {
+            match input.skip_whitespace().map_err(|e| io_error(&input, &e))? {
+                None => return Err(list_error(&input, &cut_short("EOF while parsing a list"), false)),
+                Some(b']') if after_comma => return Err(list_error(&input, "trailing comma", true)),
+                Some(b']') => return Ok(()),
+                Some(_) => {}
+            }
+            let start = input.at();
+            match input.value(&mut element) {
+                Ok(()) => self.read_result(&element, start)?,
+                Err(Bad::Io(e)) => return Err(io_error(&input, &e)),
+                Err(Bad::Eof | Bad::Syntax) => return Err(self.result_error(&element, start)),
+            }
+            match input.skip_whitespace().map_err(|e| io_error(&input, &e))? {
+                Some(b',') => {
+                    input.bump();
+                    after_comma = true;
+                }
+                Some(b']') => return Ok(()),
+                Some(_) => return Err(list_error(&input, "expected `,` or `]`", true)),
+                None => return Err(list_error(&input, &cut_short("EOF while parsing a list"), false)),
+            }
+        }
+    }
+
+    /// One well-formed element: dropped on its location when the sink says so, else read whole.
+    fn read_result(&mut self, element: &[u8], start: At) -> Result<(), ParseError> {
+        if self.run.drops_early(element, &mut *self.sink) {
+            self.stats.diagnostics += 1;
+            return Ok(());
+        }
+        let Ok(result) = serde_json::from_slice::<RawResult>(element) else {
+            return Err(self.result_error(element, start));
+        };
+        if self.run.must_wait(&result) {
+            self.run.pending.push(result);
+        } else {
+            self.run.emit(result, self.ctx, &mut *self.sink, &mut *self.stats);
+        }
+        Ok(())
+    }
+
+    /// The error serde_json gives for the element (read as a stream, as the rest of the log is,
+    /// so the column is counted the same way), placed in the whole input.
+    fn result_error(&self, element: &[u8], start: At) -> ParseError {
+        let mut reader = element;
+        let error = match serde_json::from_reader::<_, RawResult>(&mut reader) {
+            Err(error) => error,
+            // the scanner and serde_json disagree: say what the scanner saw
+            Ok(_) => return self.ctx.error(FORMAT, position(start), "expected a SARIF result"),
+        };
+        let consumed = (element.len() - reader.len()) as u64;
+        let line = error.line() as u64;
+        let column = if line <= 1 {
+            start.column + error.column() as u64
+        } else {
+            error.column() as u64
+        };
+        let at = Position {
+            line: start.line + line.saturating_sub(1),
+            column: (column > 0).then_some(column),
+            offset: start.offset + consumed,
+        };
+        json_error_at(self.ctx, FORMAT, &error, at)
+    }
+}
+
+fn position(at: At) -> Position {
+    Position {
+        line: at.line,
+        column: (at.column > 0).then_some(at.column),
+        offset: at.offset,
     }
 }
 
@@ -296,6 +470,21 @@ impl Run {
             .chain(result.related_locations.iter().flatten())
             .filter_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref())
             .any(unresolved)
+    }
+
+    /// Whether the sink drops the result held (well-formed) in `element`, decided from its first
+    /// location alone. Anything out of the ordinary (a result that would wait for the run's end,
+    /// is suppressed or not a failure, has no location or one given by index, escapes in what is
+    /// read) is left to the full read.
+    fn drops_early(&self, element: &[u8], sink: &mut dyn Sink) -> bool {
+        if !self.tool_seen {
+            return false;
+        }
+        let Some((uri, base, region)) = first_location(element) else {
+            return false;
+        };
+        let path = self.resolve_parts(uri, base);
+        sink.drops(&path, region)
     }
 
     fn rule(&self, result: &RawResult) -> Option<&RuleMeta> {
@@ -448,6 +637,21 @@ impl Run {
         None
     }
 
+    /// [`Run::resolve`] of a location with a `uri`, without a copy when nothing is to be joined or
+    /// decoded.
+    fn resolve_parts<'u>(&self, uri: &'u str, base: Option<&str>) -> Cow<'u, str> {
+        let joins = base.is_some_and(|b| self.bases.contains_key(b)) && !is_absolute_uri(uri);
+        if !joins && !uri.contains('%') && !uri.starts_with("file:") && !has_scheme(uri) {
+            return Cow::Borrowed(uri);
+        }
+        let location = RawArtifactLocation {
+            uri: Some(uri.to_owned()),
+            uri_base_id: base.map(str::to_owned),
+            index: None,
+        };
+        Cow::Owned(self.resolve(&location).unwrap_or_default())
+    }
+
     /// The path an artifact location points to: a `file:` URI becomes an absolute path, a relative
     /// reference is joined to its `uriBaseId` chain; percent-escapes are decoded.
     fn resolve(&self, location: &RawArtifactLocation) -> Option<String> {
@@ -482,6 +686,130 @@ impl Run {
         }
         Some(uri_to_path(&uri))
     }
+}
+
+/// `uri`, `uriBaseId` and region of a result's first location, read from its bytes; `None` when
+/// the result is not a plain failure with such a location (see [`Run::drops_early`]).
+fn first_location(element: &[u8]) -> Option<(&str, Option<&str>, Option<Region>)> {
+    let mut s = Slice::new(element);
+    if !s.object() {
+        return None;
+    }
+    let (mut first, mut seen) = (true, [false; 3]);
+    let mut location = None;
+    let mut once = |i: usize| !std::mem::replace(&mut seen[i], true);
+    while let Some(key) = s.key(&mut first) {
+        match key? {
+            "kind" if once(0) => {
+                if s.plain_str()? != "fail" {
+                    return None;
+                }
+            }
+            "suppressions" if once(1) => {
+                let empty = s.null() || (s.eat(b'[') && s.eat(b']'));
+                if !empty {
+                    return None;
+                }
+            }
+            "locations" if once(2) => {
+                if !s.eat(b'[') {
+                    return None;
+                }
+                location = Some(physical_location(&mut s)?);
+                while s.eat(b',') {
+                    s.skip();
+                }
+                if !s.eat(b']') {
+                    return None;
+                }
+            }
+            "kind" | "suppressions" | "locations" => return None,
+            _ => s.skip(),
+        }
+    }
+    location
+}
+
+/// `{"physicalLocation": {"artifactLocation": {"uri", "uriBaseId"}, "region": {…}}}`.
+fn physical_location<'b>(s: &mut Slice<'b>) -> Option<(&'b str, Option<&'b str>, Option<Region>)> {
+    let mut artifact = None;
+    let mut region = None;
+    let (mut first, mut seen) = (true, false);
+    if !s.object() {
+        return None;
+    }
+    while let Some(key) = s.key(&mut first) {
+        if key? != "physicalLocation" {
+            s.skip();
+            continue;
+        }
+        if std::mem::replace(&mut seen, true) || !s.object() {
+            return None;
+        }
+        let (mut first, mut seen) = (true, [false; 2]);
+        while let Some(key) = s.key(&mut first) {
+            match key? {
+                "artifactLocation" if !std::mem::replace(&mut seen[0], true) => {
+                    artifact = Some(artifact_location(s)?);
+                }
+                "region" if !std::mem::replace(&mut seen[1], true) => region = region_of(s)?,
+                "artifactLocation" | "region" => return None,
+                _ => s.skip(),
+            }
+        }
+    }
+    let (uri, base) = artifact?;
+    Some((uri?, base, region))
+}
+
+fn artifact_location<'b>(s: &mut Slice<'b>) -> Option<(Option<&'b str>, Option<&'b str>)> {
+    if !s.object() {
+        return None;
+    }
+    let (mut first, mut seen) = (true, [false; 2]);
+    let (mut uri, mut base) = (None, None);
+    while let Some(key) = s.key(&mut first) {
+        let slot = match key? {
+            "uri" if !std::mem::replace(&mut seen[0], true) => &mut uri,
+            "uriBaseId" if !std::mem::replace(&mut seen[1], true) => &mut base,
+            "uri" | "uriBaseId" => return None,
+            _ => {
+                s.skip();
+                continue;
+            }
+        };
+        *slot = if s.null() { None } else { Some(s.plain_str()?) };
+    }
+    Some((uri, base))
+}
+
+/// A region as the full read makes it (`None` inside for `null` or no start line).
+fn region_of(s: &mut Slice<'_>) -> Option<Option<Region>> {
+    if s.null() {
+        return Some(None);
+    }
+    if !s.object() {
+        return None;
+    }
+    let mut raw = RawRegion::default();
+    let (mut first, mut seen) = (true, [false; 4]);
+    while let Some(key) = s.key(&mut first) {
+        let (i, slot) = match key? {
+            "startLine" => (0, &mut raw.start_line),
+            "startColumn" => (1, &mut raw.start_column),
+            "endLine" => (2, &mut raw.end_line),
+            "endColumn" => (3, &mut raw.end_column),
+            _ => {
+                s.skip();
+                continue;
+            }
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return None;
+        }
+        *slot = s.plain_u64()?;
+    }
+    Some(raw.region())
 }
 
 fn is_absolute_uri(uri: &str) -> bool {

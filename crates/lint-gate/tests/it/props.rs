@@ -221,3 +221,139 @@ fn invalid_utf8_is_an_error_in_json_and_lossy_in_text() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].finding.path.as_deref(), Some("a\u{fffd}.c"));
 }
+
+/// A result of the generated reports: file, line, rule, and how it is written.
+#[derive(Debug, Clone)]
+struct Spot {
+    file: u8,
+    line: u32,
+    end: Option<u32>,
+    kind: u8,
+}
+
+fn sarif_of(spots: &[Spot], base_first: bool) -> String {
+    let results: Vec<String> = spots
+        .iter()
+        .map(|s| {
+            let end = s.end.map(|e| format!(", \"endLine\": {e}")).unwrap_or_default();
+            let location = format!(
+                "\"locations\": [{{\"physicalLocation\": {{\"artifactLocation\": {{\"uri\": \"src/f{}.rs\", \"uriBaseId\": \"%SRCROOT%\"}}, \"region\": {{\"startLine\": {}{end}}}}}}}]",
+                s.file, s.line
+            );
+            match s.kind % 6 {
+                0 => format!("{{\"ruleId\": \"R\", \"message\": {{\"text\": \"m {}\"}}, {location}}}", s.line),
+                1 => format!("{{{location}, \"kind\": \"pass\", \"message\": {{\"text\": \"p\"}}}}"),
+                2 => format!("{{\"suppressions\": [{{\"kind\": \"inSource\"}}], {location}, \"message\": {{\"text\": \"s\"}}}}"),
+                3 => "{\"message\": {\"text\": \"no location\"}}".to_owned(),
+                4 => format!("{{\"kind\": \"fail\", \"suppressions\": [], \"level\": \"error\", {location}, \"message\": {{\"text\": \"k\"}}}}"),
+                _ => format!(
+                    "{{\"locations\": [{{\"physicalLocation\": {{\"artifactLocation\": {{\"uri\": \"file:///w/src/f{}.rs\"}}, \"region\": null}}}}], \"message\": {{\"text\": \"abs\"}}}}",
+                    s.file
+                ),
+            }
+        })
+        .collect();
+    let tool = "\"tool\": {\"driver\": {\"name\": \"t\"}}";
+    let results = format!("\"results\": [\n{}\n]", results.join(",\n"));
+    if base_first {
+        format!("{{\"version\": \"2.1.0\", \"runs\": [{{{tool}, {results}}}]}}")
+    } else {
+        format!("{{\"version\": \"2.1.0\", \"runs\": [{{{results}, {tool}}}]}}")
+    }
+}
+
+fn checkstyle_of(spots: &[Spot]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\"?>\n<checkstyle>\n");
+    let mut sorted = spots.to_vec();
+    sorted.sort_by_key(|s| s.file);
+    for group in sorted.chunk_by(|a, b| a.file == b.file) {
+        out.push_str(&format!("<file name=\"./src/f{}.rs\">\n", group[0].file));
+        for s in group {
+            let line = if s.kind % 3 == 0 {
+                String::new()
+            } else {
+                format!(" line=\"{}\"", s.line)
+            };
+            out.push_str(&format!(
+                "  <error{line} column=\"2\" severity=\"warning\" message=\"m &amp; {}\" source=\"r\"/>\n",
+                s.kind
+            ));
+        }
+        out.push_str("</file>\n");
+    }
+    out.push_str("<error line=\"3\" message=\"no file\"/>\n</checkstyle>\n");
+    out
+}
+
+fn spots() -> impl Strategy<Value = Vec<Spot>> {
+    proptest::collection::vec(
+        (0u8..4, 0u32..14, proptest::option::of(0u32..16), any::<u8>()).prop_map(
+            |(file, line, end, kind)| Spot {
+                file,
+                line,
+                end,
+                kind,
+            },
+        ),
+        0..40,
+    )
+}
+
+/// Path, line and message of each finding kept.
+type Kept = Vec<(Option<String>, Option<u32>, String)>;
+
+/// What a collector keeps and counts after `feed`.
+fn collect(
+    mode: lint_gate::diff::FilterMode,
+    feed: impl FnOnce(&mut lint_gate::pipeline::Collector<'_>),
+) -> (Kept, lint_gate::pipeline::SourceCounts) {
+    let diff = DiffIndex::from_git_diff(concat!(
+        "diff --git a/src/f0.rs b/src/f0.rs\n--- a/src/f0.rs\n+++ b/src/f0.rs\n@@ -1,2 +1,4 @@\n a\n+b\n+c\n d\n",
+        "diff --git a/src/f1.rs b/src/f1.rs\n--- a/src/f1.rs\n+++ b/src/f1.rs\n@@ -9,0 +10,2 @@\n+x\n+y\n",
+    ));
+    let normalizer =
+        lint_gate::paths::PathNormalizer::new(std::path::Path::new("/w"), std::path::Path::new("/w"));
+    let mut collector = lint_gate::pipeline::Collector::new(&normalizer, mode, Some(&diff), None);
+    collector.start_source("prop", false);
+    feed(&mut collector);
+    let counts = collector.source_counts();
+    let kept = collector
+        .finish()
+        .findings
+        .into_iter()
+        .map(|f| (f.path, f.region.map(|r| r.start_line), f.message))
+        .collect();
+    (kept, counts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Parsers skip building findings the filter drops (SARIF results and checkstyle errors are
+    /// dropped on their location alone): what is kept and every count are the same as when each
+    /// finding is built and handed to the filter.
+    #[test]
+    fn dropping_early_keeps_and_counts_the_same(spots in spots(), base_first in any::<bool>(), mode in 0usize..3) {
+        use lint_gate::diff::FilterMode;
+        use lint_gate::parse::Sink;
+        let mode = [FilterMode::Added, FilterMode::DiffContext, FilterMode::File][mode];
+        for (format, text) in [(Format::Sarif, sarif_of(&spots, base_first)), (Format::Checkstyle, checkstyle_of(&spots))] {
+            let ctx = ParseContext::new("prop");
+            let mut early_stats = None;
+            let early = collect(mode, |c| {
+                let mut input = text.as_bytes();
+                early_stats = Some(parse::parse(&format, &mut input, &ctx, c).expect("valid report"));
+            });
+            let mut built: Vec<Diagnostic> = Vec::new();
+            let mut input = text.as_bytes();
+            let stats = parse::parse(&format, &mut input, &ctx, &mut built).expect("valid report");
+            let late = collect(mode, |c| {
+                for d in built {
+                    c.diagnostic(d);
+                }
+            });
+            prop_assert_eq!(early_stats, Some(stats), "{} parser counts", format.name());
+            prop_assert_eq!(&early, &late, "{}", format.name());
+        }
+    }
+}

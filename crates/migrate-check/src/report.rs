@@ -201,32 +201,51 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
     write_file(path, |w| {
         w.write_all(head.as_bytes())?;
         w.write_all(b"[")?;
+        // Rendering is the slow part of the report: chunks of findings are rendered on two threads
+        // (the JSON report is soon done with the other core), written in order, then dropped.
+        let mut chunk: Vec<crate::collect::Spilled> = Vec::with_capacity(SARIF_CHUNK);
+        let mut flush =
+            |chunk: &mut Vec<crate::collect::Spilled>, written: &mut usize| -> std::io::Result<()> {
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                let (left, right) = chunk.split_at(chunk.len() / 2);
+                let render = |part: &[crate::collect::Spilled]| -> Vec<std::io::Result<Vec<u8>>> {
+                    part.iter().map(|s| sarif_result(tool, s)).collect()
+                };
+                let (left, right) = std::thread::scope(|scope| {
+                    let other = scope.spawn(|| render(right));
+                    let left = render(left);
+                    (left, other.join())
+                });
+                let right = right.map_err(|_| std::io::Error::other("rendering SARIF results panicked"))?;
+                for result in left.into_iter().chain(right) {
+                    if *written > 0 {
+                        w.write_all(b",")?;
+                    }
+                    w.write_all(b"\n")?;
+                    w.write_all(&result?)?;
+                    *written += 1;
+                }
+                chunk.clear();
+                Ok(())
+            };
+        let mut taken = 0usize;
         for level in LEVELS {
             let result = collected.each(Some(level), |spilled| {
-                if written == SARIF_RESULTS_LIMIT {
+                if taken == SARIF_RESULTS_LIMIT {
                     return Ok(false);
                 }
-                let mut one = render::sarif::sarif(tool, &[], std::slice::from_ref(&spilled.finding), None);
-                let mut result = one["runs"][0]["results"][0].take();
-                let index = rules::RULES
-                    .iter()
-                    .position(|r| r.id == spilled.finding.rule)
-                    .unwrap_or(0);
-                result["ruleIndex"] = json!(index);
-                if let Some(fix) = &spilled.fix {
-                    result["fixes"] = sarif_fix(&spilled.finding, fix);
+                taken += 1;
+                chunk.push(spilled);
+                if chunk.len() == SARIF_CHUNK {
+                    flush(&mut chunk, &mut written).map_err(|e| Error::io(path, e))?;
                 }
-                let io = |e: std::io::Error| Error::io(path, e);
-                if written > 0 {
-                    w.write_all(b",").map_err(io)?;
-                }
-                w.write_all(b"\n").map_err(io)?;
-                serde_json::to_writer(&mut *w, &result).map_err(|e| io(std::io::Error::other(e)))?;
-                written += 1;
                 Ok(true)
             });
             result.map_err(|e| std::io::Error::other(e.to_string()))?;
         }
+        flush(&mut chunk, &mut written)?;
         w.write_all(b"\n]")?;
         w.write_all(tail.as_bytes())?;
         w.write_all(b"\n")
@@ -237,6 +256,24 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
         ));
     }
     Ok(())
+}
+
+/// SARIF results rendered together (on two threads), a bounded number at a time.
+const SARIF_CHUNK: usize = 1024;
+
+/// One SARIF result: the shared renderer's, with the rule's place in the registry and the fix.
+fn sarif_result(tool: &ToolInfo, spilled: &crate::collect::Spilled) -> std::io::Result<Vec<u8>> {
+    let mut one = render::sarif::sarif(tool, &[], std::slice::from_ref(&spilled.finding), None);
+    let mut result = one["runs"][0]["results"][0].take();
+    let index = rules::RULES
+        .iter()
+        .position(|r| r.id == spilled.finding.rule)
+        .unwrap_or(0);
+    result["ruleIndex"] = json!(index);
+    if let Some(fix) = &spilled.fix {
+        result["fixes"] = sarif_fix(&spilled.finding, fix);
+    }
+    serde_json::to_vec(&result).map_err(std::io::Error::other)
 }
 
 /// The step summary: the shared renderer over the most severe findings kept, with the counts of all.

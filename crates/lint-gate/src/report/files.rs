@@ -11,11 +11,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use ops_core::render::ToolInfo;
+use ops_core::render::sarif::SarifResult;
 use ops_core::{Finding, RuleInfo, ToolError};
 use serde_json::{Value, json};
-
-/// How many results are rendered at a time for `sarif-output`.
-const RENDER_CHUNK: usize = 256;
 
 /// Code scanning's limit on results per run.
 pub const SARIF_MAX_RESULTS: usize = 25_000;
@@ -30,12 +28,18 @@ fn create(path: &Path, what: &str) -> Result<BufWriter<std::fs::File>, ToolError
     Ok(BufWriter::new(std::fs::File::create(path).map_err(fail)?))
 }
 
-/// Writes `skeleton` (compact JSON) with the empty array under `key` replaced by `items`, streamed
-/// one at a time: the renderers build a JSON tree per call, and a tree of every finding costs
-/// kilobytes per finding.
-fn write_spliced<I>(path: &Path, what: &str, skeleton: &Value, key: &str, items: I) -> Result<(), ToolError>
+/// Writes `skeleton` (compact JSON) with the empty array under `key` replaced by `items`, each
+/// serialized straight to the file: no JSON tree per finding, and none of every finding at once.
+fn write_spliced<I, T>(
+    path: &Path,
+    what: &str,
+    skeleton: &Value,
+    key: &str,
+    items: I,
+) -> Result<(), ToolError>
 where
-    I: Iterator<Item = Value>,
+    I: Iterator<Item = T>,
+    T: serde::Serialize,
 {
     let fail = |e: std::io::Error| {
         ToolError::runtime(format!("cannot write `{what}` to `{}`", path.display())).with_source(e)
@@ -98,19 +102,9 @@ pub fn write_sarif(
     }
     let tool = ToolInfo::ops("lint-gate");
     let skeleton = ops_core::render::sarif::sarif(&tool, &used, &[], None);
-    // results are rendered a chunk at a time: one document per finding costs more than the
-    // result itself, a document of all of them holds every result's JSON tree at once
-    let results = kept.chunks(RENDER_CHUNK).flat_map(|chunk| {
-        let mut doc = ops_core::render::sarif::sarif(&tool, &[], chunk, None);
-        let rendered = match doc["runs"][0]["results"].take() {
-            Value::Array(results) => results,
-            _ => Vec::new(),
-        };
-        rendered.into_iter().zip(chunk).map(|(mut result, f)| {
-            result["ruleIndex"] = json!(index.get(f.rule.as_str()).copied().unwrap_or(0));
-            result
-        })
-    });
+    let results = kept
+        .iter()
+        .map(|f| SarifResult::new(f, index.get(f.rule.as_str()).copied().unwrap_or(0)));
     write_spliced(path, "sarif-output", &skeleton, "results", results)?;
     Ok(dropped)
 }
@@ -120,10 +114,7 @@ pub fn write_json_output(path: &Path, findings: &[Finding], passed: bool) -> Res
     let mut skeleton = ops_core::render::json::json(&ToolInfo::ops("lint-gate"), passed, &[]);
     let (errors, warnings, notices) = ops_core::finding::counts(findings);
     skeleton["counts"] = json!({ "error": errors, "warning": warnings, "notice": notices });
-    let items = findings
-        .iter()
-        .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
-    write_spliced(path, "json-output", &skeleton, "findings", items)
+    write_spliced(path, "json-output", &skeleton, "findings", findings.iter())
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 //! keep their identity across commits. `automationDetails.id` carries the category, so two SARIF uploads
 //! for one commit (lint and security) do not replace each other.
 
+use std::borrow::Cow;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ToolInfo;
@@ -103,52 +106,215 @@ fn rule_name(id: &str) -> String {
 }
 
 fn result_json(f: &Finding, rule_index: usize) -> Value {
-    let mut message = f.message.clone();
-    if let Some(help) = &f.help {
-        message.push_str("\nhelp: ");
-        message.push_str(help);
+    serde_json::to_value(SarifResult::new(f, rule_index)).unwrap_or(Value::Null)
+}
+
+/// One SARIF `result`, serialized straight from the finding: what [`sarif`] puts in `results`, for
+/// writers that stream results one at a time instead of building a document. Keys come out in the
+/// order [`sarif`]'s documents have (sorted), so both write the same bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct SarifResult<'a> {
+    finding: &'a Finding,
+    rule_index: usize,
+}
+
+impl<'a> SarifResult<'a> {
+    /// `finding` as a result whose rule is `rules[rule_index]` of the run.
+    pub fn new(finding: &'a Finding, rule_index: usize) -> Self {
+        Self { finding, rule_index }
     }
-    let mut result = json!({
-        "ruleId": f.rule,
-        "ruleIndex": rule_index,
-        "level": f.level.sarif(),
-        "message": { "text": message },
-    });
-    if let Some(path) = &f.path {
-        let mut location = json!({
-            "physicalLocation": {
-                "artifactLocation": { "uri": encode_path(path), "uriBaseId": "%SRCROOT%" },
-            }
+}
+
+#[derive(Serialize)]
+struct ResultOut<'a> {
+    level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<[LocationOut; 1]>,
+    message: TextOut<'a>,
+    #[serde(rename = "partialFingerprints", skip_serializing_if = "Option::is_none")]
+    partial_fingerprints: Option<FingerprintsOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<PropertiesOut<'a>>,
+    #[serde(rename = "ruleId")]
+    rule_id: &'a str,
+    #[serde(rename = "ruleIndex")]
+    rule_index: usize,
+}
+
+#[derive(Serialize)]
+struct TextOut<'a> {
+    text: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct LocationOut {
+    #[serde(rename = "physicalLocation")]
+    physical_location: PhysicalOut,
+}
+
+#[derive(Serialize)]
+struct PhysicalOut {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: ArtifactOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<RegionOut>,
+}
+
+#[derive(Serialize)]
+struct ArtifactOut {
+    uri: String,
+    #[serde(rename = "uriBaseId")]
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+struct RegionOut {
+    #[serde(rename = "endColumn", skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    #[serde(rename = "endLine", skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(rename = "startColumn", skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+    #[serde(rename = "startLine")]
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct FingerprintsOut<'a> {
+    #[serde(rename = "opsFingerprint/v1")]
+    ops: &'a str,
+}
+
+#[derive(Serialize)]
+struct PropertiesOut<'a> {
+    source: &'a str,
+}
+
+impl Serialize for SarifResult<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let f = self.finding;
+        let text = match &f.help {
+            Some(help) => Cow::Owned(format!("{}\nhelp: {help}", f.message)),
+            None => Cow::Borrowed(f.message.as_str()),
+        };
+        let locations = f.path.as_deref().map(|path| {
+            let region = f.region.map(|region| {
+                let start = region.start_line.max(1);
+                RegionOut {
+                    start_line: start,
+                    start_column: region.start_column.map(|c| c.max(1)),
+                    end_line: region.end_line.map(|e| e.max(start)),
+                    // SARIF's endColumn is exclusive; ours is inclusive
+                    end_column: region.end_column.map(|e| e + 1),
+                }
+            });
+            [LocationOut {
+                physical_location: PhysicalOut {
+                    artifact_location: ArtifactOut {
+                        uri: encode_path(path),
+                        uri_base_id: "%SRCROOT%",
+                    },
+                    region,
+                },
+            }]
         });
-        if let Some(region) = f.region {
-            let mut r = json!({ "startLine": region.start_line.max(1) });
-            if let Some(c) = region.start_column {
-                r["startColumn"] = json!(c.max(1));
-            }
-            if let Some(e) = region.end_line {
-                r["endLine"] = json!(e.max(region.start_line.max(1)));
-            }
-            // SARIF's endColumn is exclusive; ours is inclusive
-            if let Some(e) = region.end_column {
-                r["endColumn"] = json!(e + 1);
-            }
-            location["physicalLocation"]["region"] = r;
+        ResultOut {
+            level: f.level.sarif(),
+            locations,
+            message: TextOut { text },
+            partial_fingerprints: (!f.fingerprint.is_empty())
+                .then_some(FingerprintsOut { ops: &f.fingerprint }),
+            properties: f.source.as_deref().map(|source| PropertiesOut { source }),
+            rule_id: &f.rule,
+            rule_index: self.rule_index,
         }
-        result["locations"] = json!([location]);
+        .serialize(serializer)
     }
-    if !f.fingerprint.is_empty() {
-        result["partialFingerprints"] = json!({ FINGERPRINT_KEY: f.fingerprint });
-    }
-    if let Some(source) = &f.source {
-        result["properties"] = json!({ "source": source });
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::{Level, Region, assign_fingerprints};
+
+    /// A result built as a JSON tree, field by field: what `SarifResult` must write byte for byte.
+    fn tree(f: &Finding, rule_index: usize) -> Value {
+        let mut message = f.message.clone();
+        if let Some(help) = &f.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let mut result = json!({
+            "ruleId": f.rule, "ruleIndex": rule_index, "level": f.level.sarif(), "message": { "text": message },
+        });
+        if let Some(path) = &f.path {
+            let mut location = json!({ "physicalLocation": {
+                "artifactLocation": { "uri": encode_path(path), "uriBaseId": "%SRCROOT%" },
+            }});
+            if let Some(region) = f.region {
+                let mut r = json!({ "startLine": region.start_line.max(1) });
+                if let Some(c) = region.start_column {
+                    r["startColumn"] = json!(c.max(1));
+                }
+                if let Some(e) = region.end_line {
+                    r["endLine"] = json!(e.max(region.start_line.max(1)));
+                }
+                if let Some(e) = region.end_column {
+                    r["endColumn"] = json!(e + 1);
+                }
+                location["physicalLocation"]["region"] = r;
+            }
+            result["locations"] = json!([location]);
+        }
+        if !f.fingerprint.is_empty() {
+            result["partialFingerprints"] = json!({ FINGERPRINT_KEY: f.fingerprint });
+        }
+        if let Some(source) = &f.source {
+            result["properties"] = json!({ "source": source });
+        }
+        result
+    }
+
+    #[test]
+    fn a_streamed_result_is_the_same_bytes_as_the_tree() {
+        let region = |start_line, start_column, end_line, end_column| Region {
+            start_line,
+            start_column,
+            end_line,
+            end_column,
+        };
+        let mut with_all = Finding::new("no-eval", Level::Error, "`eval` \"quoted\" <b>\u{1F600}</b>")
+            .at("src/a b/ü.js", Some(region(0, Some(0), Some(0), Some(7))));
+        with_all.help = Some("use JSON.parse\nnot eval".into());
+        with_all.source = Some("eslint".into());
+        let findings = vec![
+            with_all,
+            Finding::new("r", Level::Warning, "m").at("a.rs", Some(Region::line(3))),
+            Finding::new("r", Level::Notice, "m").at("a.rs", None),
+            Finding::new("r", Level::Notice, "no file"),
+            Finding::new("r", Level::Warning, "end only").at("x/y%z", Some(region(5, None, Some(9), None))),
+        ];
+        let mut fingerprinted = findings.clone();
+        assign_fingerprints(&mut fingerprinted);
+        for (i, f) in findings.iter().chain(&fingerprinted).enumerate() {
+            let streamed = serde_json::to_string(&SarifResult::new(f, i)).unwrap();
+            assert_eq!(
+                streamed,
+                serde_json::to_string(&tree(f, i)).unwrap(),
+                "finding {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn paths_are_percent_encoded_per_byte_with_slashes_kept() {
+        assert_eq!(
+            encode_path("db/migrations/0002 drop.sql"),
+            "db/migrations/0002%20drop.sql"
+        );
+        assert_eq!(encode_path("ü/a~b_c-d.e"), "%C3%BC/a~b_c-d.e");
+        assert_eq!(encode_path("a%b#c?d"), "a%25b%23c%3Fd");
+    }
 
     #[test]
     fn code_scanning_shape() {

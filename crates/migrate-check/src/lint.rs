@@ -49,13 +49,17 @@ impl Settings {
     pub fn level(&self, rule: &Rule, suggested: Option<Level>) -> Option<Level> {
         match self.levels.get(rule.id) {
             Some(configured) => *configured,
+            None if rule.opt_in() => None,
             None => Some(suggested.unwrap_or(rule.level)),
         }
     }
 
     /// Whether a rule is on.
     pub fn enabled(&self, rule: &Rule) -> bool {
-        !matches!(self.levels.get(rule.id), Some(None))
+        match self.levels.get(rule.id) {
+            Some(level) => level.is_some(),
+            None => !rule.opt_in(),
+        }
     }
 }
 

@@ -415,12 +415,12 @@ pub fn rules_markdown(fixture: &dyn Fn(&str, &str) -> Option<String>) -> String 
                         .join(", ")
                 )
             };
-            let _ = writeln!(
-                out,
-                "*{}* · default level `{}`{squawk}\n",
-                capitalize(rule.summary),
-                rule.level
-            );
+            let level = if rule.opt_in() {
+                format!("off unless turned on (`{}={}` in `rules`)", rule.id, rule.level)
+            } else {
+                format!("default level `{}`", rule.level)
+            };
+            let _ = writeln!(out, "*{}* · {level}{squawk}\n", capitalize(rule.summary));
             let _ = writeln!(out, "**Why.** {}\n", rule.why);
             if let Some(bad) = fixture(rule.id, "bad.sql") {
                 let _ = writeln!(out, "**Example.**\n\n```sql\n{}\n```\n", bad.trim_end());

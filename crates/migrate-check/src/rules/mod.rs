@@ -26,6 +26,7 @@ pub mod ban_alter_domain_with_add_constraint;
 pub mod ban_alter_identity;
 pub mod ban_char_field;
 pub mod ban_create_domain_with_constraint;
+pub mod ban_disable_trigger;
 pub mod ban_drop_column;
 pub mod ban_drop_constraint;
 pub mod ban_drop_database;
@@ -34,13 +35,17 @@ pub mod ban_drop_domain;
 pub mod ban_drop_extension;
 pub mod ban_drop_function;
 pub mod ban_drop_generated_expression;
+pub mod ban_drop_index;
 pub mod ban_drop_not_null;
+pub mod ban_drop_policy;
 pub mod ban_drop_schema;
 pub mod ban_drop_sequence;
 pub mod ban_drop_table;
+pub mod ban_drop_trigger;
 pub mod ban_drop_type;
 pub mod ban_drop_view;
 pub mod ban_duplicate_column_assignments;
+pub mod ban_replica_identity;
 pub mod ban_set_schema;
 pub mod ban_truncate_cascade;
 pub mod ban_uncommitted_transaction;
@@ -166,7 +171,23 @@ pub struct Rule {
     pub check: Check,
 }
 
+/// Rules that are off unless the `rules` input gives them a level: they flag changes that are often
+/// deliberate (dropping an index, a trigger, a policy), which some teams want reviewed and others not.
+/// The same rules are opt-in in squawk.
+pub static OPT_IN: &[&str] = &[
+    "ban-disable-trigger",
+    "ban-drop-index",
+    "ban-drop-policy",
+    "ban-drop-trigger",
+    "ban-replica-identity",
+];
+
 impl Rule {
+    /// Whether the rule is off unless turned on (see [`OPT_IN`]).
+    pub fn opt_in(&self) -> bool {
+        OPT_IN.contains(&self.id)
+    }
+
     /// Metadata for SARIF and the JSON report.
     pub fn info(&self) -> ops_core::RuleInfo {
         let mut info = ops_core::RuleInfo::new(self.id, self.summary, self.level);
@@ -192,6 +213,7 @@ pub static RULES: &[&Rule] = &[
     &ban_alter_identity::RULE,
     &ban_char_field::RULE,
     &ban_create_domain_with_constraint::RULE,
+    &ban_disable_trigger::RULE,
     &ban_drop_column::RULE,
     &ban_drop_constraint::RULE,
     &ban_drop_database::RULE,
@@ -200,13 +222,17 @@ pub static RULES: &[&Rule] = &[
     &ban_drop_extension::RULE,
     &ban_drop_function::RULE,
     &ban_drop_generated_expression::RULE,
+    &ban_drop_index::RULE,
     &ban_drop_not_null::RULE,
+    &ban_drop_policy::RULE,
     &ban_drop_schema::RULE,
     &ban_drop_sequence::RULE,
     &ban_drop_table::RULE,
+    &ban_drop_trigger::RULE,
     &ban_drop_type::RULE,
     &ban_drop_view::RULE,
     &ban_duplicate_column_assignments::RULE,
+    &ban_replica_identity::RULE,
     &ban_set_schema::RULE,
     &ban_truncate_cascade::RULE,
     &ban_uncommitted_transaction::RULE,

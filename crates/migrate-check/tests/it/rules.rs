@@ -34,10 +34,14 @@ fn lint_case(dir: &Path, which: &str) -> Vec<String> {
     let change = read(dir, which).unwrap_or_else(|| panic!("{}: no {which}", dir.display()));
     let workspace = tempfile::tempdir().unwrap();
     write_tree(workspace.path(), &layout(&framework, base.as_deref(), &change));
-    let run = run_in(
-        workspace.path(),
-        &["--path=migrations", &format!("--framework={framework}")],
-    );
+    let mut args = vec!["--path=migrations".to_owned(), format!("--framework={framework}")];
+    // An opt-in rule's fixture turns its rule on, as a user would.
+    let id = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if let Some(rule) = migrate_check::rules::find(id).filter(|r| r.opt_in()) {
+        args.push(format!("--rules={}={}", rule.id, rule.level));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = run_in(workspace.path(), &args);
     assert!(run.error.is_none(), "{}: {:?}", dir.display(), run.error);
     run.rules_in("change")
 }
@@ -149,4 +153,25 @@ fn every_history_fixture_behaves() {
         }
     }
     assert!(count >= 8, "history fixtures found: {count}");
+}
+
+#[test]
+fn opt_in_rules_stay_off_unless_turned_on() {
+    let opt_in: Vec<_> = RULES.iter().filter(|r| r.opt_in()).collect();
+    assert!(!opt_in.is_empty());
+    for rule in opt_in {
+        let dir = fixtures().join(rule.id);
+        let base = read(&dir, "base.sql");
+        let bad = read(&dir, "bad.sql").unwrap();
+        let workspace = tempfile::tempdir().unwrap();
+        write_tree(workspace.path(), &layout("sql", base.as_deref(), &bad));
+        let run = run_in(workspace.path(), &["--path=migrations", "--framework=sql"]);
+        assert!(run.error.is_none(), "{}: {:?}", rule.id, run.error);
+        let found = run.rules_in("change");
+        assert!(
+            !found.iter().any(|r| r == rule.id),
+            "{}: on by default ({found:?})",
+            rule.id
+        );
+    }
 }

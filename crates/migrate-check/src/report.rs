@@ -211,7 +211,7 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
                 }
                 let (left, right) = chunk.split_at(chunk.len() / 2);
                 let render = |part: &[crate::collect::Spilled]| -> Vec<std::io::Result<Vec<u8>>> {
-                    part.iter().map(|s| sarif_result(tool, s)).collect()
+                    part.iter().map(sarif_result).collect()
                 };
                 let (left, right) = std::thread::scope(|scope| {
                     let other = scope.spawn(|| render(right));
@@ -262,18 +262,22 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
 const SARIF_CHUNK: usize = 1024;
 
 /// One SARIF result: the shared renderer's, with the rule's place in the registry and the fix.
-fn sarif_result(tool: &ToolInfo, spilled: &crate::collect::Spilled) -> std::io::Result<Vec<u8>> {
-    let mut one = render::sarif::sarif(tool, &[], std::slice::from_ref(&spilled.finding), None);
-    let mut result = one["runs"][0]["results"][0].take();
+fn sarif_result(spilled: &crate::collect::Spilled) -> std::io::Result<Vec<u8>> {
     let index = rules::RULES
         .iter()
         .position(|r| r.id == spilled.finding.rule)
         .unwrap_or(0);
-    result["ruleIndex"] = json!(index);
-    if let Some(fix) = &spilled.fix {
-        result["fixes"] = sarif_fix(&spilled.finding, fix);
+    let result = render::sarif::SarifResult::new(&spilled.finding, index);
+    match &spilled.fix {
+        None => serde_json::to_vec(&result),
+        Some(fix) => {
+            // `fixes` sorts first among the result's keys, as in a document the shared renderer builds.
+            let mut value = serde_json::to_value(result).map_err(std::io::Error::other)?;
+            value["fixes"] = sarif_fix(&spilled.finding, fix);
+            serde_json::to_vec(&value)
+        }
     }
-    serde_json::to_vec(&result).map_err(std::io::Error::other)
+    .map_err(std::io::Error::other)
 }
 
 /// The step summary: the shared renderer over the most severe findings kept, with the counts of all.

@@ -66,6 +66,22 @@ impl FileChange {
         ranges.get(i).is_some_and(|&(start, _)| start <= last)
     }
 
+    /// Whether a finding at `region` of this file passes `mode` (see [`DiffIndex::keeps`]).
+    pub fn keeps(&self, mode: FilterMode, region: Option<Region>) -> bool {
+        if matches!(mode, FilterMode::File | FilterMode::Nofilter) || self.whole_file {
+            return true;
+        }
+        let Some(region) = region else {
+            return true;
+        };
+        let (first, last) = (region.start_line, region.last_line());
+        match mode {
+            FilterMode::Added => Self::any_in(&self.added, first, last),
+            FilterMode::DiffContext => Self::any_in(&self.hunks, first, last),
+            FilterMode::File | FilterMode::Nofilter => true,
+        }
+    }
+
     /// Whether a line of the new side is inside a hunk (a review comment can be placed there).
     pub fn in_hunk(&self, line: u32) -> bool {
         self.whole_file || Self::any_in(&self.hunks, line, line)
@@ -229,21 +245,9 @@ impl DiffIndex {
         if mode == FilterMode::Nofilter {
             return true;
         }
-        let Some(change) = self.files.get(path) else {
-            return false;
-        };
-        if mode == FilterMode::File || change.whole_file {
-            return true;
-        }
-        let Some(region) = region else {
-            return true;
-        };
-        let (first, last) = (region.start_line, region.last_line());
-        match mode {
-            FilterMode::Added => FileChange::any_in(&change.added, first, last),
-            FilterMode::DiffContext => FileChange::any_in(&change.hunks, first, last),
-            FilterMode::File | FilterMode::Nofilter => true,
-        }
+        self.files
+            .get(path)
+            .is_some_and(|change| change.keeps(mode, region))
     }
 }
 

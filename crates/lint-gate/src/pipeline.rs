@@ -8,7 +8,7 @@ use ops_core::{Finding, Region, RuleInfo};
 use sha2::{Digest, Sha256};
 
 use crate::baseline::Baseline;
-use crate::diff::{DiffIndex, FilterMode};
+use crate::diff::{DiffIndex, FileChange, FilterMode};
 use crate::parse::{Diagnostic, Related, Sink, Suggestion};
 use crate::paths::PathNormalizer;
 
@@ -57,6 +57,30 @@ pub struct Collector<'a> {
     findings: Vec<Finding>,
     extras: Vec<Extra>,
     rules: HashMap<String, RuleInfo>,
+    /// The last path [`Sink::drops`] or [`Sink::drops_file`] was asked about and what the diff
+    /// says of it: reports list a file's findings one after another (checkstyle by design, SARIF
+    /// and most linters in practice), so the next question is most often about the same path.
+    last: LastPath<'a>,
+}
+
+/// A path as a tool wrote it and its entry in the diff, so that asking again about the same path
+/// costs a comparison instead of a normalisation and a hash lookup.
+#[derive(Debug, Default)]
+struct LastPath<'a> {
+    /// The path as written (empty: nothing asked yet).
+    raw: String,
+    /// What the normalised path is in the diff.
+    entry: Entry<'a>,
+}
+
+/// A normalised path's place in the diff.
+#[derive(Debug, Clone, Copy, Default)]
+enum Entry<'a> {
+    /// Empty or `.`: not a file, so a finding there is kept.
+    #[default]
+    NoFile,
+    /// A file, changed (`Some`) or not.
+    File(Option<&'a FileChange>),
 }
 
 /// Everything kept, in report order, with fingerprints.
@@ -91,6 +115,7 @@ impl<'a> Collector<'a> {
             findings: Vec::new(),
             extras: Vec::new(),
             rules: HashMap::new(),
+            last: LastPath::default(),
         }
     }
 
@@ -155,11 +180,11 @@ fn exact_key(finding: &Finding) -> [u8; 16] {
     out
 }
 
-impl Collector<'_> {
+impl<'a> Collector<'a> {
     /// The diff to drop findings with before they are built, when nothing but their location can
     /// keep them: no baseline (a new finding is kept off the change) and no de-duplication (a
     /// duplicate is counted as such before the filter looks at it).
-    fn early_filter(&self) -> Option<&DiffIndex> {
+    fn early_filter(&self) -> Option<&'a DiffIndex> {
         if self.baseline.is_some() || self.dedupe || self.mode == FilterMode::Nofilter {
             return None;
         }
@@ -170,6 +195,23 @@ impl Collector<'_> {
         self.counts.read += 1;
         self.counts.filtered += 1;
     }
+
+    /// Where `raw` (a path as a tool wrote it) is in `diff`, from [`Collector::last`] when it is
+    /// the path asked about last.
+    fn entry(&mut self, diff: &'a DiffIndex, raw: &str) -> Entry<'a> {
+        if raw.is_empty() || self.last.raw != raw {
+            let path = self.normalizer.normalize_cow(raw);
+            let entry = if path.is_empty() || path == "." {
+                Entry::NoFile
+            } else {
+                Entry::File(diff.file(&path))
+            };
+            self.last.raw.clear();
+            self.last.raw.push_str(raw);
+            self.last.entry = entry;
+        }
+        self.last.entry
+    }
 }
 
 impl Sink for Collector<'_> {
@@ -178,8 +220,11 @@ impl Sink for Collector<'_> {
             return false;
         };
         // the same decision `diagnostic` makes for a finding at this place
-        let path = self.normalizer.normalize_cow(path);
-        if path.is_empty() || path == "." || diff.keeps(self.mode, &path, region) {
+        let kept = match self.entry(diff, path) {
+            Entry::NoFile => true,
+            Entry::File(change) => change.is_some_and(|c| c.keeps(self.mode, region)),
+        };
+        if kept {
             return false;
         }
         self.count_dropped();
@@ -190,8 +235,7 @@ impl Sink for Collector<'_> {
         let Some(diff) = self.early_filter() else {
             return false;
         };
-        let path = self.normalizer.normalize_cow(path);
-        !path.is_empty() && path != "." && diff.file(&path).is_none()
+        matches!(self.entry(diff, path), Entry::File(None))
     }
 
     fn dropped(&mut self) {
@@ -291,6 +335,52 @@ mod tests {
         assert_eq!(out.findings[0].path, None, "no path sorts first");
         assert_eq!(out.findings[1].path.as_deref(), Some("a.rs"));
         assert!(out.findings.iter().all(|f| f.fingerprint.len() == 32));
+    }
+
+    #[test]
+    fn the_last_path_asked_about_is_remembered_by_what_was_written() {
+        // tools ran in `pkg`: `a.rs` is `pkg/a.rs`, and an empty path is `pkg` itself
+        let n = PathNormalizer::new(Path::new("/w"), Path::new("/w/pkg"));
+        let diff = DiffIndex::from_git_diff(
+            "diff --git a/pkg/a.rs b/pkg/a.rs\n--- a/pkg/a.rs\n+++ b/pkg/a.rs\n@@ -1 +1,2 @@\n x\n+y\n",
+        );
+        let mut c = Collector::new(&n, FilterMode::Added, Some(&diff), None);
+        c.start_source("lint", false);
+        let asked = [
+            ("a.rs", 2, false),
+            ("a.rs", 1, true),
+            ("a.rs", 2, false),
+            ("b.rs", 2, true),
+            ("a.rs", 2, false),
+            ("/w/pkg/a.rs", 1, true),
+            ("/w/pkg/a.rs", 2, false),
+            ("./a.rs", 2, false),
+            ("../a.rs", 2, true),
+            ("", 1, true),
+            ("", 1, true),
+            ("b.rs", 1, true),
+            ("", 1, true),
+        ];
+        for (i, (path, line, dropped)) in asked.into_iter().enumerate() {
+            assert_eq!(
+                c.drops(path, Some(Region::line(line))),
+                dropped,
+                "#{i}: {path}:{line}"
+            );
+        }
+        assert!(c.drops_file("b.rs") && !c.drops_file("a.rs") && c.drops_file(""));
+        assert!(c.drops_file("b.rs"), "asked again after another path");
+        let counts = c.source_counts();
+        assert_eq!((counts.read, counts.filtered), (8, 8));
+
+        // at the root, an empty path or `.` is no file: never dropped, however often asked
+        let n = PathNormalizer::new(Path::new("/w"), Path::new("/w"));
+        let mut c = Collector::new(&n, FilterMode::Added, Some(&diff), None);
+        for path in ["", "", ".", ".", "b.rs", "", "."] {
+            let dropped = c.drops(path, Some(Region::line(1)));
+            assert_eq!(dropped, path == "b.rs", "{path:?}");
+        }
+        assert!(!c.drops_file("") && !c.drops_file("."));
     }
 
     #[test]

@@ -86,6 +86,8 @@ fn text_outputs_are_detected_by_the_linters_name() {
         ("shellcheck.txt", "shellcheck.txt"),
         ("tsc.txt", "tsc: tsc.txt"),
         ("yamllint.txt", "yamllint.txt"),
+        // what `run: go vet ./... 2>&1` names its source
+        ("go-vet.txt", "go-vet: go-vet.txt"),
     ] {
         let want = rows().into_iter().find(|r| r.file == file).expect("row").count;
         let (n, summary) = reported(file, source);

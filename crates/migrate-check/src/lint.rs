@@ -206,6 +206,8 @@ pub struct Engine<'s> {
     planned: Vec<Job>,
     /// The parsing threads working through the announced scripts.
     ahead: Option<Ahead>,
+    /// The checks of the statement rules that are on (settings looked up once, not per statement).
+    checks: Vec<rules::StatementCheck>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -231,6 +233,14 @@ impl<'s> Engine<'s> {
             prefix: prefix.into(),
             planned: Vec::new(),
             ahead: None,
+            checks: rules::RULES
+                .iter()
+                .filter(|rule| settings.enabled(rule))
+                .filter_map(|rule| match rule.check {
+                    Check::Statement(check) => Some(check),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
@@ -635,12 +645,8 @@ impl<'s> Engine<'s> {
             types: std::cell::OnceCell::new(),
             altered: std::cell::OnceCell::new(),
         };
-        for rule in rules::RULES {
-            if let Check::Statement(check) = rule.check
-                && self.settings.enabled(rule)
-            {
-                check(&ctx, out);
-            }
+        for check in &self.checks {
+            check(&ctx, out);
         }
     }
 

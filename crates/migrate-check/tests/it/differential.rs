@@ -552,3 +552,116 @@ fn first_line(text: &str) -> String {
         .take(100)
         .collect()
 }
+
+/// squawk's opt-in rules that migrate-check implements: on the statements each one is about, both tools
+/// agree once the rule is turned on in both, except where migrate-check knows the object is new.
+#[test]
+fn opt_in_rules_agree_with_squawk_when_turned_on() {
+    use squawk_linter::Rule as Squawk;
+    let base = "create table users (id bigint primary key, email text);\n\
+                create index users_email_idx on users (email);\n\
+                create table documents (id bigint primary key, owner_id bigint);\n\
+                create table events (id bigint primary key);\n";
+    // (statement, rules both tools report on it)
+    let cases: &[(&str, &[&str])] = &[
+        ("drop index users_email_idx;", &["ban-drop-index"]),
+        (
+            "drop index concurrently if exists users_email_idx;",
+            &["ban-drop-index"],
+        ),
+        ("drop trigger users_touch on users;", &["ban-drop-trigger"]),
+        ("drop policy documents_owner on documents;", &["ban-drop-policy"]),
+        ("drop rule documents_redirect on documents;", &["ban-drop-policy"]),
+        ("alter table users disable trigger all;", &["ban-disable-trigger"]),
+        (
+            "alter table users enable replica trigger users_touch;",
+            &["ban-disable-trigger"],
+        ),
+        (
+            "alter table documents force row level security;",
+            &["ban-disable-trigger"],
+        ),
+        (
+            "alter table events replica identity full;",
+            &["ban-replica-identity"],
+        ),
+        ("drop publication events_pub;", &["ban-replica-identity"]),
+        (
+            "alter publication events_pub set table events;",
+            &["ban-replica-identity"],
+        ),
+        ("alter publication events_pub add table users;", &[]),
+        (
+            "create index concurrently users_id_email_idx on users (id, email);",
+            &[],
+        ),
+        ("alter table documents enable row level security;", &[]),
+    ];
+    let opt_in: Vec<&str> = rules::OPT_IN.to_vec();
+    let include: Vec<Squawk> = opt_in
+        .iter()
+        .map(|id| {
+            id.parse::<Squawk>()
+                .unwrap_or_else(|_| panic!("squawk has no rule `{id}`"))
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (sql, expected) in cases {
+        let parse = SourceFile::parse(sql);
+        let mut linter = squawk_linter::Linter::with_rules(&include, &[]);
+        let mut theirs: Vec<String> = linter
+            .lint(&parse, sql)
+            .into_iter()
+            .map(|v| v.code.to_string())
+            .filter(|code| opt_in.contains(&code.as_str()))
+            .collect();
+        theirs.sort();
+        theirs.dedup();
+
+        let workspace = tempfile::tempdir().unwrap();
+        crate::support::write_tree(
+            workspace.path(),
+            &[
+                ("migrations/0001_base.sql".to_owned(), base.to_owned()),
+                ("migrations/0002_change.sql".to_owned(), (*sql).to_owned()),
+            ],
+        );
+        let mut args = vec!["--path=migrations".to_owned(), "--framework=sql".to_owned()];
+        args.extend(opt_in.iter().map(|id| format!("--rules={id}=warning")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = crate::support::run_in(workspace.path(), &args);
+        assert!(run.error.is_none(), "{sql}: {:?}", run.error);
+        let mut ours: Vec<String> = run
+            .rules_in("change")
+            .into_iter()
+            .filter(|r| opt_in.contains(&r.as_str()))
+            .collect();
+        ours.sort();
+        ours.dedup();
+        let expected: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        if theirs != expected || ours != expected {
+            failures.push(format!(
+                "{sql}: expected {expected:?}, squawk {theirs:?}, migrate-check {ours:?}"
+            ));
+        }
+    }
+    // An index created earlier in the same change is new: dropping it is not reported (squawk does).
+    let workspace = tempfile::tempdir().unwrap();
+    crate::support::write_tree(
+        workspace.path(),
+        &[(
+            "migrations/0001_change.sql".to_owned(),
+            "create table t (a int);\ncreate index t_a_idx on t (a);\ndrop index t_a_idx;\n".to_owned(),
+        )],
+    );
+    let run = crate::support::run_in(
+        workspace.path(),
+        &[
+            "--path=migrations",
+            "--framework=sql",
+            "--rules=ban-drop-index=warning",
+        ],
+    );
+    assert!(!run.rules_in("change").iter().any(|r| r == "ban-drop-index"));
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -68,7 +68,7 @@ pub struct Args {
     #[arg(long, env = "INPUT_WORKING_DIRECTORY", value_name = "DIR")]
     pub working_directory: Option<PathBuf>,
 
-    /// Which findings of a pull request to report: `added` (on added or changed lines),
+    /// Which findings of a pull request or a push to report: `added` (on added or changed lines),
     /// `diff_context` (anywhere in a diff hunk), `file` (in a changed file) or `nofilter`.
     #[arg(
         long,

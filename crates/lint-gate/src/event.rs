@@ -4,6 +4,9 @@
 //! Check runs and review comments need `pull_request.head.sha`, not `GITHUB_SHA` (on a pull request
 //! that is GitHub's synthetic merge commit). `pull_request_target`, `pull_request_review` and
 //! `pull_request_review_comment` carry the same `pull_request` object.
+//!
+//! A `push` carries `before` (the branch's previous tip) and `after` (the pushed commit, checked
+//! out as `GITHUB_SHA`); the change a push made is the diff between them.
 
 use ops_core::{Env, ToolError};
 use serde_json::Value;
@@ -23,6 +26,32 @@ pub struct Pull {
     pub from_fork: bool,
 }
 
+/// A push, from the event payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    /// The branch's tip before the push; all zeros when the push created the branch.
+    pub before: String,
+    /// The pushed commit; all zeros when the push deleted the branch.
+    pub after: String,
+}
+
+impl Push {
+    /// The push created the branch: there is no previous tip to compare with.
+    pub fn created(&self) -> bool {
+        is_zero(&self.before)
+    }
+
+    /// The push deleted the branch: there is no commit to compare.
+    pub fn deleted(&self) -> bool {
+        is_zero(&self.after)
+    }
+}
+
+/// The null commit id GitHub gives for a side that does not exist (`0000…`, 40 or 64 digits).
+fn is_zero(sha: &str) -> bool {
+    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
+}
+
 /// The run's context.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Context {
@@ -32,6 +61,8 @@ pub struct Context {
     pub sha: Option<String>,
     /// The pull request, when the event is about one.
     pub pull: Option<Pull>,
+    /// The push, for a `push` event whose payload has `before` and `after`.
+    pub push: Option<Push>,
     /// `GITHUB_EVENT_NAME`.
     pub event_name: String,
 }
@@ -101,6 +132,21 @@ impl Context {
                 },
             })
         });
+        let push = (event_name == "push")
+            .then(|| {
+                let text = |key: &str| {
+                    payload
+                        .get(key)?
+                        .as_str()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                };
+                Some(Push {
+                    before: text("before")?.to_owned(),
+                    after: text("after")?.to_owned(),
+                })
+            })
+            .flatten();
         let sha = pull
             .as_ref()
             .map(|p| p.head_sha.clone())
@@ -109,6 +155,7 @@ impl Context {
             repository,
             sha,
             pull,
+            push,
             event_name: event_name.to_owned(),
         }
     }
@@ -137,7 +184,34 @@ mod tests {
             (7, "main", true)
         );
         assert_eq!(c.sha, Some("h".repeat(40)), "the head, not the merge commit");
+        assert_eq!(c.push, None);
         let push = Context::from_parts("push", &json!({"after": "x"}), None, Some("abc"));
         assert_eq!((push.pull, push.sha.as_deref()), (None, Some("abc")));
+        assert_eq!(push.push, None, "no `before`: not a push to compare");
+    }
+
+    #[test]
+    fn pushes_say_what_they_compare() {
+        let zero = "0".repeat(40);
+        let (b, a) = ("b".repeat(40), "a".repeat(40));
+        let payload = json!({"before": b, "after": a, "ref": "refs/heads/main"});
+        let c = Context::from_parts("push", &payload, None, Some(&a));
+        let push = c.push.expect("a push");
+        assert_eq!(
+            (push.before.as_str(), push.after.as_str()),
+            (b.as_str(), a.as_str())
+        );
+        assert!(!push.created() && !push.deleted());
+        assert_eq!(c.sha.as_deref(), Some(a.as_str()));
+
+        let created = Context::from_parts("push", &json!({"before": zero, "after": a}), None, None);
+        assert!(created.push.expect("a push").created());
+        let deleted = Context::from_parts("push", &json!({"before": b, "after": zero}), None, None);
+        assert!(deleted.push.expect("a push").deleted());
+        // the same payload on another event is not a push
+        assert_eq!(
+            Context::from_parts("workflow_dispatch", &payload, None, None).push,
+            None
+        );
     }
 }

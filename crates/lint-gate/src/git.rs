@@ -6,6 +6,10 @@
 //! (50, 200, 1,000 commits, then the whole history) until a merge base exists. `HEAD` is what the
 //! linters saw: for a `pull_request` event that is GitHub's merge commit, and diffing it against
 //! its base gives the pull request's change in the line numbers the findings use.
+//!
+//! For a push the change is the diff between the branch's previous tip (`before`) and `HEAD` (the
+//! pushed commit). Two trees are compared directly, so no history is needed: when the clone lacks
+//! `before`, that one commit is fetched.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -139,14 +143,50 @@ impl Git {
             args: format!("merge-base {base} {head}"),
             detail: "no common ancestor".to_owned(),
         })?;
+        self.diff(&merge_base, &head)
+    }
+
+    /// The diff between `before` and `HEAD` (a push: `HEAD` is what was pushed). Fetches `before`
+    /// from `remote` when the clone does not have it. `log` is told what is fetched.
+    pub fn diff_from_commit(
+        &self,
+        remote: &str,
+        before: &str,
+        log: &dyn Fn(&str),
+    ) -> Result<String, GitError> {
+        // a commit id, never something git could read as an option or a path
+        if !matches!(before.len(), 40 | 64) || !before.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GitError {
+                args: format!("diff {before} HEAD"),
+                detail: "`before` is not a commit id".to_owned(),
+            });
+        }
+        let head = self.run(&["rev-parse", "HEAD"])?.trim().to_owned();
+        if !self.has_commit(before) {
+            log(&format!(
+                "fetching the commit before the push {before} (not in the checkout)"
+            ));
+            self.run(&[
+                "fetch",
+                "--no-tags",
+                "--no-recurse-submodules",
+                "--depth=1",
+                remote,
+                before,
+            ])?;
+        }
+        self.diff(before, &head)
+    }
+
+    fn diff(&self, from: &str, to: &str) -> Result<String, GitError> {
         self.run(&[
             "diff",
             "--no-color",
             "--no-ext-diff",
             "--find-renames",
             "--unified=3",
-            &merge_base,
-            &head,
+            from,
+            to,
         ])
     }
 }
@@ -161,6 +201,28 @@ mod tests {
         let git = Git::new(dir.path());
         assert_eq!(git.toplevel(), None);
         let err = git.diff_from_base("origin", "abc", &|_| {}).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`git rev-parse HEAD` failed:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_push_compares_commit_ids_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        let fetched = std::cell::Cell::new(false);
+        for before in ["--output=/tmp/x", "HEAD~1", "abc", &"g".repeat(40), ""] {
+            let err = git
+                .diff_from_commit("origin", before, &|_| fetched.set(true))
+                .unwrap_err();
+            assert_eq!(err.detail, "`before` is not a commit id", "{before}");
+        }
+        assert!(!fetched.get(), "nothing was fetched");
+        // a commit id goes on to git (which fails here: no repository)
+        let err = git
+            .diff_from_commit("origin", &"a".repeat(40), &|_| {})
+            .unwrap_err();
         assert!(
             err.to_string().starts_with("`git rev-parse HEAD` failed:"),
             "{err}"

@@ -30,7 +30,7 @@ pub use error::Error;
 
 use crate::baseline::Baseline;
 use crate::diff::{DiffIndex, FilterMode};
-use crate::event::{Context, Pull};
+use crate::event::{Context, Pull, Push};
 use crate::parse::{Errorformat, FormatSpec};
 use crate::paths::PathNormalizer;
 use crate::pipeline::Collector;
@@ -104,11 +104,21 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
     // The change.
     let wants_diff = args.filter_mode != FilterMode::Nofilter || reporters.review;
     let mut filter_note = None;
-    let diff = match (&context.pull, wants_diff) {
-        (Some(pull), true) => Some(change(&git, pull, &context, gh.as_ref(), &runtime, runner)?),
-        (None, _) if args.filter_mode != FilterMode::Nofilter => {
+    let diff = match (&context.pull, &context.push, wants_diff) {
+        (Some(pull), _, true) => Some(change(&git, pull, &context, gh.as_ref(), &runtime, runner)?),
+        (None, Some(push), _) if args.filter_mode != FilterMode::Nofilter => {
+            match push_change(&git, push, runner) {
+                Ok(diff) => Some(diff),
+                Err(why) => {
+                    runner.notice(&format!("{why}: every finding is reported"));
+                    filter_note = Some(format!("Every finding is reported: {why}."));
+                    None
+                }
+            }
+        }
+        (None, None, _) if args.filter_mode != FilterMode::Nofilter => {
             filter_note = Some(format!(
-                "Not a pull request (`{}`): every finding is reported (`filter-mode` applies to pull requests).",
+                "Not a pull request or a push (`{}`): every finding is reported (`filter-mode` applies to pull requests and pushes).",
                 if context.event_name.is_empty() {
                     "local run"
                 } else {
@@ -375,6 +385,22 @@ fn change(
         index.add_api_file(path, file["previous_filename"].as_str(), file["patch"].as_str());
     }
     Ok(index)
+}
+
+/// The change a push made: the diff between `before` and the checked-out commit. `Err` says why
+/// there is none to filter with (a new or deleted branch, `before` gone from the remote after a
+/// force push, no checkout); the findings are then all reported.
+fn push_change(git: &git::Git, push: &Push, runner: &Runner) -> Result<DiffIndex, String> {
+    if push.created() {
+        return Err("the push created the branch (`before` is all zeros), so there is no previous commit to compare with".to_owned());
+    }
+    if push.deleted() {
+        return Err("the push deleted the branch (`after` is all zeros)".to_owned());
+    }
+    let log = |m: &str| runner.info(m);
+    git.diff_from_commit("origin", &push.before, &log)
+        .map(|text| DiffIndex::from_git_diff(&text))
+        .map_err(|e| format!("cannot compute the change of the push from git ({e})"))
 }
 
 /// The GitHub reporters, in order: check run, review comments, sticky comment. Returns the check

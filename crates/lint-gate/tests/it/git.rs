@@ -1,5 +1,6 @@
 //! Filtering against the change from a real git checkout: a shallow clone that lacks the base and
-//! the merge base, renames, and the filter modes.
+//! the merge base, renames, the filter modes, and pushes (against the commit before the push, or
+//! every finding with a notice when there is none to compare with).
 
 use std::path::Path;
 
@@ -196,4 +197,123 @@ fn without_history_and_without_a_token_the_error_says_what_to_do() {
         out.stderr
     );
     assert!(out.stderr.contains("hint: give `github-token`"), "{}", out.stderr);
+}
+
+fn push_runner(r: FakeRunner, before: &str) -> FakeRunner {
+    let after = git(&r.workspace(), &["rev-parse", "HEAD"]);
+    let payload = serde_json::json!({"ref": "refs/heads/feature", "before": before, "after": after,
+        "repository": {"full_name": "octo/app"}});
+    r.event("push", &payload)
+        .expect("test setup")
+        .env("GITHUB_SHA", after)
+        .input("reports", "lint.jsonl")
+        .input("fail-level", "none")
+}
+
+fn notices(out: &ops_test::harness::RunOutput) -> Vec<String> {
+    out.commands_named("notice")
+        .iter()
+        .map(|c| c.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_push_is_filtered_against_the_commit_before_it() {
+    let r = runner();
+    repository(&r);
+    // the push added the rename commit on top of the insert commit: only its change counts, and
+    // the depth-1 checkout does not have `before`
+    let seed = r.root().join("seed");
+    let before = git(&seed, &["rev-parse", "feature~1"]);
+    let r = push_runner(r, &before);
+    write(&r, "lint.jsonl", report());
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("fetching the commit before the push {before}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("the change: 1 file, 1 added line"),
+        "{}",
+        out.stderr
+    );
+    let lines: Vec<String> = out
+        .commands_named("error")
+        .iter()
+        .map(|c| format!("{}:{}", c.properties["file"], c.properties["line"]))
+        .collect();
+    assert_eq!(lines, vec!["new.rs:2"], "{}", out.summary);
+    assert_eq!(out.outputs["filtered"], "5");
+    assert!(notices(&out).is_empty(), "{:?}", notices(&out));
+}
+
+#[test]
+fn a_push_that_creates_the_branch_reports_everything_with_a_notice() {
+    let r = runner();
+    repository(&r);
+    let r = push_runner(r, &"0".repeat(40));
+    write(&r, "lint.jsonl", report());
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.outputs["findings"], "6", "{}", out.summary);
+    assert_eq!(out.outputs["filtered"], "0");
+    let notices = notices(&out);
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("the push created the branch")
+            && notices[0].ends_with("every finding is reported"),
+        "{notices:?}"
+    );
+    assert!(
+        out.summary
+            .contains("Every finding is reported: the push created the branch"),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn a_push_whose_before_is_gone_reports_everything_with_a_notice() {
+    let r = runner();
+    repository(&r);
+    // a force push: the old tip is in neither the checkout nor the remote
+    let r = push_runner(r, &"c".repeat(40));
+    write(&r, "lint.jsonl", report());
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("fetching the commit before the push"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.outputs["findings"], "6", "{}", out.summary);
+    let notices = notices(&out);
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("cannot compute the change of the push from git"),
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn a_push_with_nofilter_does_not_need_git() {
+    let r = runner();
+    // no repository at all: nothing is asked of git
+    let r = push_runner_without_checkout(r, &"b".repeat(40)).input("filter-mode", "nofilter");
+    write(&r, "lint.jsonl", report());
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.outputs["findings"], "6", "{}", out.summary);
+    assert!(notices(&out).is_empty(), "{:?}", notices(&out));
+}
+
+fn push_runner_without_checkout(r: FakeRunner, before: &str) -> FakeRunner {
+    let payload = serde_json::json!({"before": before, "after": "a".repeat(40)});
+    r.event("push", &payload)
+        .expect("test setup")
+        .input("reports", "lint.jsonl")
+        .input("fail-level", "none")
 }

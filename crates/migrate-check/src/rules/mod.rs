@@ -46,6 +46,8 @@ pub mod ban_drop_type;
 pub mod ban_drop_view;
 pub mod ban_duplicate_column_assignments;
 pub mod ban_replica_identity;
+pub mod ban_revoke;
+pub mod ban_set_default;
 pub mod ban_set_schema;
 pub mod ban_truncate_cascade;
 pub mod ban_uncommitted_transaction;
@@ -180,6 +182,8 @@ pub static OPT_IN: &[&str] = &[
     "ban-drop-policy",
     "ban-drop-trigger",
     "ban-replica-identity",
+    "ban-revoke",
+    "ban-set-default",
 ];
 
 impl Rule {
@@ -233,6 +237,8 @@ pub static RULES: &[&Rule] = &[
     &ban_drop_view::RULE,
     &ban_duplicate_column_assignments::RULE,
     &ban_replica_identity::RULE,
+    &ban_revoke::RULE,
+    &ban_set_default::RULE,
     &ban_set_schema::RULE,
     &ban_truncate_cascade::RULE,
     &ban_uncommitted_transaction::RULE,

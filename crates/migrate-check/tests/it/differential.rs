@@ -591,6 +591,17 @@ fn opt_in_rules_agree_with_squawk_when_turned_on() {
             &["ban-replica-identity"],
         ),
         ("alter publication events_pub add table users;", &[]),
+        ("revoke select on users from reporting;", &["ban-revoke"]),
+        ("alter table users owner to app_owner;", &["ban-revoke"]),
+        ("drop role reporting;", &["ban-revoke"]),
+        ("reassign owned by old_app to app_owner;", &["ban-revoke"]),
+        ("grant select on users to reporting;", &[]),
+        (
+            "alter table users alter column email set default '';",
+            &["ban-set-default"],
+        ),
+        ("alter domain email_address set default '';", &["ban-set-default"]),
+        ("alter table users alter column email drop default;", &[]),
         (
             "create index concurrently users_id_email_idx on users (id, email);",
             &[],

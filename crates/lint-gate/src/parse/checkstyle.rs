@@ -85,10 +85,16 @@ pub fn parse(
                     }
                     b"error" => {
                         stats.diagnostics += 1;
-                        let lines = check_error(element, ctx, position)?;
+                        let path = file.as_deref().filter(|f| !f.is_empty());
                         if file_dropped {
+                            // off the change whatever it says: well-formed is all it has to be
+                            quick_lines(element, ctx, position)?;
                             sink.dropped();
-                        } else if let Some(path) = file.as_deref().filter(|f| !f.is_empty())
+                        } else if let Some(path) = path
+                            && let lines = match quick_lines(element, ctx, position)? {
+                                Some(lines) => lines,
+                                None => check_error(element, ctx, position)?,
+                            }
                             && sink.drops(path, super::region(lines.0, lines.1, None, None))
                         {
                             // dropped by the filter on its line: nothing more to read
@@ -149,15 +155,55 @@ fn attributes(
     Ok(out)
 }
 
-/// Checks an `<error>` element as [`attributes`] and [`error_element`] would (attribute syntax,
-/// duplicates, UTF-8, entities, numeric `line` and `column`) without copying or unescaping what
-/// needs neither; returns `line` and `column`. This is all the work done for an error the filter
-/// drops.
-fn check_error(
+/// An `<error>`'s `line` and `column`.
+type LineColumn = (Option<u64>, Option<u64>);
+
+/// `line` and `column` of an `<error>` when both are absent or plain numbers (as tools write them),
+/// read with as little work as the syntax allows: `None` when either needs unescaping or is not a
+/// plain number, for [`check_error`] to decide.
+///
+/// This is all the work done for an error the filter then drops, so such an error is checked for
+/// less than a kept one: its attributes must be well-formed (`name="value"` or `name='value'`,
+/// quick-xml's syntax errors at the element's position), but duplicate attributes, values that
+/// are not UTF-8 or hold unknown entities, and every value but `line` and `column` are not looked
+/// at. An error that is kept goes through [`attributes`] and [`error_element`], which check all of
+/// it. The first `line` or `column` counts, as in [`get`].
+fn quick_lines(
     element: &BytesStart<'_>,
     ctx: &ParseContext,
     at: Position,
-) -> Result<(Option<u64>, Option<u64>), ParseError> {
+) -> Result<Option<LineColumn>, ParseError> {
+    let (mut line, mut column) = (None, None);
+    let mut plain = true;
+    let mut attrs = element.attributes();
+    // the duplicate check allocates a list of keys per element: a kept error's full read checks it
+    attrs.with_checks(false);
+    for attr in attrs {
+        let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
+        let slot = match attr.key.local_name().as_ref() {
+            b"line" => &mut line,
+            b"column" => &mut column,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = plain_number(&attr.value);
+            plain &= slot.is_some();
+        }
+    }
+    Ok(plain.then_some((line, column)))
+}
+
+/// `raw` as a number when it is nothing but ASCII digits (and short enough not to overflow).
+fn plain_number(raw: &[u8]) -> Option<u64> {
+    let digits = !raw.is_empty() && raw.len() < 20 && raw.iter().all(u8::is_ascii_digit);
+    digits.then(|| raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+/// Checks an `<error>` element as [`attributes`] and [`error_element`] would (attribute syntax,
+/// duplicates, UTF-8, entities, numeric `line` and `column`) without copying or unescaping what
+/// needs neither; returns `line` and `column`. For an error whose `line` or `column` is not a
+/// plain number ([`quick_lines`] says `None`), before asking the filter.
+fn check_error(element: &BytesStart<'_>, ctx: &ParseContext, at: Position) -> Result<LineColumn, ParseError> {
     // a plain number, or the unescaped text to read as `number` does
     enum Num {
         Absent,
@@ -177,14 +223,12 @@ fn check_error(
         }
         .filter(|slot| matches!(slot, Num::Absent));
         let raw: &[u8] = &attr.value;
-        let digits = !raw.is_empty() && raw.len() < 20 && raw.iter().all(u8::is_ascii_digit);
-        match slot {
-            Some(slot) if digits => {
-                let value = raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        match (slot, plain_number(raw)) {
+            (Some(slot), Some(value)) => {
                 *slot = Num::Plain(value);
             }
-            None if !raw.contains(&b'&') && std::str::from_utf8(raw).is_ok() => {}
-            slot => {
+            (None, _) if !raw.contains(&b'&') && std::str::from_utf8(raw).is_ok() => {}
+            (slot, _) => {
                 let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
                     let key = String::from_utf8_lossy(key.as_ref());
                     ctx.error(FORMAT, at, format!("attribute `{key}`: {e}"))
@@ -321,6 +365,54 @@ mod tests {
         assert_eq!(d[0].unknown_severity.as_deref(), Some("odd"));
         assert_eq!(d[1].unknown_severity.as_deref(), Some(""));
         assert_eq!(d[0].finding.level, Level::Error);
+    }
+
+    /// Keeps what is on lines 1 to 9 and drops the rest, as the change filter would.
+    #[derive(Default)]
+    struct Lines(Vec<Diagnostic>, u64);
+
+    impl Sink for Lines {
+        fn diagnostic(&mut self, diagnostic: Diagnostic) {
+            self.0.push(diagnostic);
+        }
+        fn drops(&mut self, _path: &str, region: Option<Region>) -> bool {
+            let drop = region.is_some_and(|r| r.start_line >= 10);
+            self.1 += u64::from(drop);
+            drop
+        }
+    }
+
+    #[test]
+    fn dropped_errors_are_checked_for_syntax_only() {
+        let run = |errors: &str| {
+            let text = format!("<checkstyle>\n<file name=\"a\">\n{errors}\n</file></checkstyle>");
+            let mut sink = Lines::default();
+            parse(&mut text.as_bytes(), &ParseContext::new("hadolint"), &mut sink).map(|_| sink)
+        };
+        // a duplicate attribute or a bad entity outside `line` and `column` is only seen when kept
+        for error in [
+            r#"<error line="12" message="a" message="b"/>"#,
+            r#"<error line="12" message="&bogus;"/>"#,
+        ] {
+            let sink = run(error).unwrap();
+            assert_eq!((sink.0.len(), sink.1), (0, 1), "{error}");
+            let kept = error.replace("12", "2");
+            assert_eq!(run(&kept).map(|_| ()).unwrap_err().line, 3, "{kept}");
+        }
+        // broken syntax is an error either way, on the element's line
+        for error in [
+            r#"<error line="12" message="a" x/>"#,
+            r#"<error line="12" message=a/>"#,
+        ] {
+            assert_eq!(run(error).map(|_| ()).unwrap_err().line, 3, "{error}");
+        }
+        // `line` and `column` that are not plain numbers are read in full before the drop
+        let sink = run(r#"<error line=" 1&#50; " column="&#51;" message="m"/>"#).unwrap();
+        assert_eq!((sink.0.len(), sink.1), (0, 1));
+        let err = run(r#"<error line="12" column="x" message="m"/>"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(err.to_string().contains("attribute `column` is `x`"), "{err}");
     }
 
     #[test]

@@ -269,15 +269,42 @@ fn checkstyle_of(spots: &[Spot]) -> String {
     for group in sorted.chunk_by(|a, b| a.file == b.file) {
         out.push_str(&format!("<file name=\"./src/f{}.rs\">\n", group[0].file));
         for s in group {
-            let line = if s.kind % 3 == 0 {
-                String::new()
-            } else {
-                format!(" line=\"{}\"", s.line)
+            // the ways a tool may write `line` and `column`: some are read on the quick path that
+            // decides a drop, the others on the full one, and both must keep the same
+            let n = s.line;
+            let line = match s.kind % 8 {
+                0 => String::new(),
+                1 | 2 => format!(" line=\"{n}\""),
+                3 => format!(" line='{n}'"),
+                4 => format!(" line = \"{n}\""),
+                5 => format!(
+                    " line=\"{}\"",
+                    n.to_string()
+                        .bytes()
+                        .map(|d| format!("&#{d};"))
+                        .collect::<String>()
+                ),
+                6 => format!(" line=\" {n} \""),
+                // local names count: the first `line` is the one read
+                _ => format!(" x:line=\"{n}\" y:line=\"{}\"", n + 1),
             };
-            out.push_str(&format!(
-                "  <error{line} column=\"2\" severity=\"warning\" message=\"m &amp; {}\" source=\"r\"/>\n",
-                s.kind
-            ));
+            let column = match s.kind / 8 % 3 {
+                0 => " column=\"2\"",
+                1 => " column='&#50;'",
+                _ => "",
+            };
+            let error = if s.kind / 24 % 2 == 0 {
+                format!(
+                    "<error{line}{column} severity=\"warning\" message=\"m &amp; {}\" source=\"r\"/>",
+                    s.kind
+                )
+            } else {
+                format!(
+                    "<error source='r' message='m &amp; {}'{column} severity=\"warning\"{line}></error>",
+                    s.kind
+                )
+            };
+            out.push_str(&format!("  {error}\n"));
         }
         out.push_str("</file>\n");
     }

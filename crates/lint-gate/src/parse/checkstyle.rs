@@ -163,18 +163,19 @@ type LineColumn = (Option<u64>, Option<u64>);
 /// plain number, for [`check_error`] to decide.
 ///
 /// This is all the work done for an error the filter then drops, so such an error is checked for
-/// less than a kept one: its attributes must be well-formed (`name="value"` or `name='value'`,
-/// quick-xml's syntax errors at the element's position), but duplicate attributes, values that
-/// are not UTF-8 or hold unknown entities, and every value but `line` and `column` are not looked
-/// at. An error that is kept goes through [`attributes`] and [`error_element`], which check all of
-/// it. The first `line` or `column` counts, as in [`get`].
+/// less than a kept one. Checked: the element is well-formed as quick-xml's event loop sees it
+/// (closed, quotes balanced), and its attributes up to the last of `line` and `column` are
+/// `name="value"` or `name='value'` (quick-xml's syntax errors, at the element's position).
+/// Not checked: the syntax of attributes after both were found, duplicate attributes, and every
+/// value but `line` and `column` (UTF-8, entities). An error that is kept goes through
+/// [`attributes`] and [`error_element`], which check all of it. The first `line` or `column`
+/// counts, as in [`get`].
 fn quick_lines(
     element: &BytesStart<'_>,
     ctx: &ParseContext,
     at: Position,
 ) -> Result<Option<LineColumn>, ParseError> {
     let (mut line, mut column) = (None, None);
-    let mut plain = true;
     let mut attrs = element.attributes();
     // the duplicate check allocates a list of keys per element: a kept error's full read checks it
     attrs.with_checks(false);
@@ -187,10 +188,16 @@ fn quick_lines(
         };
         if slot.is_none() {
             *slot = plain_number(&attr.value);
-            plain &= slot.is_some();
+            if slot.is_none() {
+                return Ok(None);
+            }
+            if line.is_some() && column.is_some() {
+                // tools write these two first: the rest (most of the element) is not read
+                break;
+            }
         }
     }
-    Ok(plain.then_some((line, column)))
+    Ok(Some((line, column)))
 }
 
 /// `raw` as a number when it is nothing but ASCII digits (and short enough not to overflow).
@@ -399,13 +406,21 @@ mod tests {
             let kept = error.replace("12", "2");
             assert_eq!(run(&kept).map(|_| ()).unwrap_err().line, 3, "{kept}");
         }
-        // broken syntax is an error either way, on the element's line
+        // broken syntax before `line` and `column` were found is an error, on the element's line;
+        // after them it is only seen when kept
         for error in [
-            r#"<error line="12" message="a" x/>"#,
-            r#"<error line="12" message=a/>"#,
+            r#"<error message="a" x line="12" column="1"/>"#,
+            r#"<error line="12" message=a column="1"/>"#,
+            r#"<error line="12" column="1" message="a/>"#,
         ] {
             assert_eq!(run(error).map(|_| ()).unwrap_err().line, 3, "{error}");
         }
+        let sink = run(r#"<error line="12" column="1" message=a/>"#).unwrap();
+        assert_eq!((sink.0.len(), sink.1), (0, 1));
+        let err = run(r#"<error line="2" column="1" message=a/>"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
         // `line` and `column` that are not plain numbers are read in full before the drop
         let sink = run(r#"<error line=" 1&#50; " column="&#51;" message="m"/>"#).unwrap();
         assert_eq!((sink.0.len(), sink.1), (0, 1));

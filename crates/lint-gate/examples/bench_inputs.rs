@@ -6,7 +6,10 @@
 //! - `checkstyle PATH FILES PER_FILE BYTES`: the same as checkstyle XML;
 //! - `parse-json PATH`: seconds to merely parse the file with serde_json, streaming from a buffered
 //!   reader (`from_reader`) and from memory (`from_slice`, after reading the whole file);
-//! - `parse-xml PATH`: seconds to read every event with quick-xml from a buffered reader.
+//! - `parse-xml PATH`: seconds to read every event with quick-xml from a buffered reader;
+//! - `parse-xml-attributes PATH`: the same, also iterating every attribute of every element as
+//!   quick-xml offers them (`attributes()`, with its duplicate check) without unescaping values: the
+//!   least a reader of checkstyle XML, whose findings are all attributes, has to do.
 
 #![expect(clippy::print_stdout, reason = "a benchmark helper prints its figures")]
 
@@ -30,7 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("checkstyle") => checkstyle(&args[1], number(2)?, number(3)?, number(4)?),
         Some("parse-json") => parse_json(&args[1]),
         Some("parse-xml") => parse_xml(&args[1]),
-        _ => Err("usage: bench_inputs sarif|checkstyle PATH FILES PER_FILE BYTES | parse-json PATH | parse-xml PATH".into()),
+        Some("parse-xml-attributes") => parse_xml_attributes(&args[1]),
+        _ => Err("usage: bench_inputs sarif|checkstyle PATH FILES PER_FILE BYTES | parse-json PATH | parse-xml PATH | parse-xml-attributes PATH".into()),
     }
 }
 
@@ -139,6 +143,34 @@ fn parse_xml(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "quick-xml events {:.3} s ({events} events)",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn parse_xml_attributes(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use quick_xml::events::Event;
+    let start = Instant::now();
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(64 * 1024, File::open(path)?));
+    let mut buf = Vec::new();
+    let (mut events, mut attributes, mut value_bytes) = (0u64, 0u64, 0usize);
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf)? {
+            Event::Eof => break,
+            Event::Start(element) | Event::Empty(element) => {
+                events += 1;
+                for attribute in element.attributes() {
+                    // the value is used, so the loop cannot be optimised away
+                    value_bytes += attribute?.value.len();
+                    attributes += 1;
+                }
+            }
+            _ => events += 1,
+        }
+    }
+    println!(
+        "quick-xml events and attributes {:.3} s ({events} events, {attributes} attributes, {value_bytes} value bytes)",
         start.elapsed().as_secs_f64()
     );
     Ok(())

@@ -75,8 +75,8 @@ pub fn parse(
                 match name {
                     // `<file name="x"/>` is a file without findings
                     b"file" => {
-                        let attrs = attributes(element, ctx, position)?;
-                        file = if is_empty { None } else { get(&attrs, "name") };
+                        let mut attrs = attributes(element, ctx, position)?;
+                        file = if is_empty { None } else { get(&mut attrs, "name") };
                         // a file off the change: its errors are checked and counted, not built
                         file_dropped = file
                             .as_deref()
@@ -100,7 +100,7 @@ pub fn parse(
                             // dropped by the filter on its line: nothing more to read
                         } else {
                             let attrs = attributes(element, ctx, position)?;
-                            sink.diagnostic(error_element(&attrs, file.as_deref(), ctx, position)?);
+                            sink.diagnostic(error_element(attrs, file.as_deref(), ctx, position)?);
                         }
                     }
                     _ => {}
@@ -254,12 +254,16 @@ fn check_error(element: &BytesStart<'_>, ctx: &ParseContext, at: Position) -> Re
     Ok((read(line, "line")?, read(column, "column")?))
 }
 
-fn get(attributes: &[(String, String)], name: &str) -> Option<String> {
-    attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+/// The value of the first attribute called `name`, moved out (a kept error's message can be long).
+fn get(attributes: &mut [(String, String)], name: &str) -> Option<String> {
+    attributes
+        .iter_mut()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| std::mem::take(v))
 }
 
 fn number(
-    attributes: &[(String, String)],
+    attributes: &mut [(String, String)],
     name: &str,
     ctx: &ParseContext,
     at: Position,
@@ -287,16 +291,16 @@ fn number_of(
 }
 
 fn error_element(
-    attributes: &[(String, String)],
+    mut attributes: Vec<(String, String)>,
     file: Option<&str>,
     ctx: &ParseContext,
     at: Position,
 ) -> Result<Diagnostic, ParseError> {
-    let line = number(attributes, "line", ctx, at)?;
-    let column = number(attributes, "column", ctx, at)?;
-    let severity = get(attributes, "severity");
-    let message = get(attributes, "message").unwrap_or_default();
-    let rule = get(attributes, "source")
+    let line = number(&mut attributes, "line", ctx, at)?;
+    let column = number(&mut attributes, "column", ctx, at)?;
+    let severity = get(&mut attributes, "severity");
+    let message = get(&mut attributes, "message").unwrap_or_default();
+    let rule = get(&mut attributes, "source")
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| ctx.source.clone());
     let (level, unknown) = ctx.level_of(severity.as_deref(), None);

@@ -362,6 +362,23 @@ impl MigrationSet {
     pub(crate) fn problem(&mut self, problem: LayoutProblem) {
         self.problems.push(problem);
     }
+
+    /// Adds migrations kept as separate up and down files, in order, reporting a down file whose
+    /// version has no up file (the runner would never apply it, nor anything that undoes it).
+    pub(crate) fn push_paired(&mut self, migrations: impl IntoIterator<Item = Migration>) {
+        for migration in migrations {
+            if migration.up.is_none()
+                && let Some(down) = &migration.down
+            {
+                self.problems.push(LayoutProblem::new(
+                    "invalid-migration-file",
+                    down.path.clone(),
+                    format!("down migration `{}` has no up migration", down.path),
+                ));
+            }
+            self.migrations.push(migration);
+        }
+    }
 }
 
 /// Files directly in `dir` (not recursive), sorted by name, as `(name, path)`.

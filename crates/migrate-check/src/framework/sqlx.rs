@@ -69,18 +69,7 @@ pub(crate) fn load(root: &Path) -> Result<MigrationSet, Error> {
         *slot = Some(Script::file(name.clone(), tx, direction_or_up));
         migration.files.push(name);
     }
-    for migration in by_version.into_values() {
-        if migration.up.is_none()
-            && let Some(down) = &migration.down
-        {
-            set.problems.push(LayoutProblem::new(
-                "invalid-migration-file",
-                down.path.clone(),
-                format!("down migration `{}` has no up migration", down.path),
-            ));
-        }
-        set.migrations.push(migration);
-    }
+    set.push_paired(by_version.into_values());
     Ok(set)
 }
 

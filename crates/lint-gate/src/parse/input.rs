@@ -51,6 +51,24 @@ impl<R: BufRead> Counting<R> {
         self.newlines - later + 1
     }
 
+    /// Consumes `amount` bytes of the buffer that no later position will point into (a parser read
+    /// them itself and found nothing wrong): their newlines are counted, which is quicker than
+    /// remembering each, and only the last is remembered. [`Counting::line_of`] an offset before
+    /// it is then 0.
+    pub fn consume_past(&mut self, amount: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let bytes = &buf[..amount.min(buf.len())];
+            if let Some(last) = memchr::memrchr(b'\n', bytes) {
+                self.newlines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                self.recent.clear();
+                self.recent.push_back(self.offset + last as u64);
+            }
+            self.offset += bytes.len() as u64;
+            let amount = bytes.len();
+            self.inner.consume(amount);
+        }
+    }
+
     /// Position of everything consumed so far (the line the next byte is on).
     pub fn position(&self) -> Position {
         Position {
@@ -102,30 +120,12 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 }
 
-/// Calls `found` with the index of every `\n` in `bytes`, in order. Eight bytes at a time: the
-/// parsers pass every byte of a report through here to know line numbers for errors, and a byte
-/// at a time costs as much as quick-xml's whole event loop.
+/// Calls `found` with the index of every `\n` in `bytes`, in order. With memchr's vector search:
+/// the parsers pass every byte of a report through here to know line numbers for errors, and a
+/// byte at a time costs as much as quick-xml's whole event loop.
 pub(crate) fn for_each_newline(bytes: &[u8], mut found: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let mut words = bytes.chunks_exact(8);
-    let mut base = 0;
-    for word in &mut words {
-        let mut array = [0u8; 8];
-        array.copy_from_slice(word);
-        let x = u64::from_le_bytes(array) ^ NEWLINES;
-        // the high bit of each byte that was a newline (now zero), exactly: no carry crosses bytes
-        let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
-        while zero != 0 {
-            found(base + zero.trailing_zeros() as usize / 8);
-            zero &= zero - 1;
-        }
-        base += 8;
-    }
-    for (i, &b) in words.remainder().iter().enumerate() {
-        if b == b'\n' {
-            found(base + i);
-        }
+    for i in memchr::memchr_iter(b'\n', bytes) {
+        found(i);
     }
 }
 
@@ -192,7 +192,7 @@ impl<'a> Lines<'a> {
             if available.is_empty() {
                 break;
             }
-            let (take, done) = match memchr_newline(available) {
+            let (take, done) = match memchr::memchr(b'\n', available) {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
@@ -234,10 +234,6 @@ impl<'a> Lines<'a> {
             bytes: &self.buf[..end],
         }))
     }
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// A reader for serde_json: serde_json reads one byte at a time, so this keeps its own 64 KiB
@@ -385,8 +381,25 @@ mod tests {
     }
 
     #[test]
-    fn newlines_found_eight_at_a_time() {
+    fn consumed_past_newlines_are_counted() {
+        let data = b"a\nb\nc\nd";
+        let mut c = Counting::new(&data[..]);
+        c.consume(2);
+        c.consume_past(4);
+        assert_eq!((c.offset(), c.position().line), (6, 4));
+        // what follows the last newline of a `consume_past` is known, what comes before is not
+        assert_eq!((c.line_of(6), c.line_of(4)), (4, 0));
+        c.consume(1);
+        assert_eq!(c.line_of(7), 4);
+        let mut none = Counting::new(&b"abc"[..]);
+        none.consume_past(2);
+        assert_eq!((none.offset(), none.line_of(1)), (2, 1));
+    }
+
+    #[test]
+    fn newlines_are_all_found() {
         let mut data: Vec<u8> = (0u8..=255).collect();
+        data.extend_from_slice(&[b'x'; 100]);
         data.extend_from_slice(b"\n\n\x0b\n\x8a\x0a\xff\n");
         for start in 0..9 {
             let slice = &data[start..];

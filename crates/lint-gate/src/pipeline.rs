@@ -242,6 +242,10 @@ impl Sink for Collector<'_> {
         self.count_dropped();
     }
 
+    fn may_drop(&self) -> bool {
+        self.early_filter().is_some()
+    }
+
     fn diagnostic(&mut self, diagnostic: Diagnostic) {
         self.counts.read += 1;
         let Diagnostic {

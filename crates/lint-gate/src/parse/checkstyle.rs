@@ -31,13 +31,18 @@ pub fn parse(
     let mut file_dropped = false;
     let mut open: Vec<String> = Vec::new();
     let mut root_seen = false;
-    let at = |reader: &Reader<Counting<&mut dyn BufRead>>, offset: u64| reader.get_ref().position_at(offset);
+    // bytes [`skip_dropped`] read past quick-xml, which does not count them in its offsets
+    let mut skipped = 0u64;
+    let fast = sink.may_drop();
+    let at = |reader: &Reader<Counting<&mut dyn BufRead>>, skipped: u64, offset: u64| {
+        reader.get_ref().position_at(offset + skipped)
+    };
     loop {
         buf.clear();
         let event = match reader.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(error) => {
-                let position = at(&reader, reader.error_position());
+                let position = at(&reader, skipped, reader.error_position());
                 return Err(match error {
                     quick_xml::Error::Io(io) => ctx.io_error(FORMAT, position, &io),
                     other => ctx.error(FORMAT, position, other.to_string()),
@@ -50,13 +55,13 @@ pub fn parse(
                 let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
                 return Err(ctx.error(
                     FORMAT,
-                    at(&reader, event_start),
+                    at(&reader, skipped, event_start),
                     format!("element `<{name}>` after the `<checkstyle>` root element ended"),
                 ));
             }
             Event::Start(ref element) | Event::Empty(ref element) => {
                 let is_empty = matches!(event, Event::Empty(_));
-                let position = at(&reader, event_start);
+                let position = at(&reader, skipped, event_start);
                 let local = element.local_name();
                 let name = local.as_ref();
                 if open.is_empty() {
@@ -118,7 +123,12 @@ pub fn parse(
             }
             Event::Eof => break,
             // declarations, comments, text, CDATA, processing instructions: nothing to read
-            _ => {}
+            _ => continue,
+        }
+        // after an element quick-xml stands right after its `>`, about to read text: the dropped
+        // errors that follow are read here, the rest is left to it
+        if fast && let Some(path) = file.as_deref().filter(|f| !f.is_empty()) {
+            skipped += skip_dropped(reader.get_mut(), path, file_dropped, sink, &mut stats);
         }
     }
     let end = reader.get_ref().position();
@@ -200,10 +210,163 @@ fn quick_lines(
     Ok(Some((line, column)))
 }
 
+/// Reads the `<error .../>` elements at the start of `input`'s buffer that the filter drops,
+/// for a file (`path`) on the change or, with `file_dropped`, off it; returns the bytes read.
+/// Stops, leaving the rest to quick-xml, at anything [`scan_error`] does not take, at an error the
+/// filter keeps, and at the end of the buffer (an element cut there is quick-xml's to read).
+fn skip_dropped(
+    input: &mut Counting<&mut dyn BufRead>,
+    path: &str,
+    file_dropped: bool,
+    sink: &mut dyn Sink,
+    stats: &mut ParseStats,
+) -> u64 {
+    let mut total = 0;
+    loop {
+        // an I/O error is left for quick-xml to meet and report at its position
+        let Ok(bytes) = input.fill_buf() else {
+            return total;
+        };
+        let mut read = 0;
+        while let Some((len, line, column)) = scan_error(&bytes[read..]) {
+            if file_dropped {
+                sink.dropped();
+            } else if !sink.drops(path, super::region(line, column, None, None)) {
+                break;
+            }
+            stats.diagnostics += 1;
+            read += len;
+        }
+        let done = read == 0 || read < bytes.len();
+        input.consume_past(read);
+        total += read as u64;
+        if done {
+            return total;
+        }
+    }
+}
+
+/// XML's whitespace (quick-xml's, between attributes).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The bytes [`scan_error`] takes in an attribute name: 1 may start one, 2 may only follow.
+static NAME: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => 1,
+            b'0'..=b'9' | b'-' | b'.' => 2,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Where an attribute value that starts `bytes` ends (its closing `quote`), or a `<` in it.
+fn value_end(bytes: &[u8], quote: u8) -> Option<usize> {
+    // most values (numbers, severities, rule ids) are short: eight bytes at a time (a zero byte
+    // of `word ^ repeated(b)` is a `b`; the lowest flag is exact, flags above it may be false)
+    // are quicker than memchr's set-up, which pays off for a long message
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let (quotes, opens) = (ONES * u64::from(quote), ONES * u64::from(b'<'));
+    for start in (0..32).step_by(8) {
+        let Some(word) = bytes.get(start..start + 8) else {
+            return bytes[start..]
+                .iter()
+                .position(|&b| b == quote || b == b'<')
+                .map(|i| start + i);
+        };
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let word = u64::from_le_bytes(array);
+        let found = zero(word ^ quotes) | zero(word ^ opens);
+        if found != 0 {
+            return Some(start + found.trailing_zeros() as usize / 8);
+        }
+    }
+    memchr::memchr2(quote, b'<', &bytes[32..]).map(|i| i + 32)
+}
+
+/// One `<error .../>` at the start of `bytes`, after optional whitespace, written as tools write
+/// it: returns its length (with the whitespace) and its `line` and `column`. `None` (quick-xml
+/// reads it instead) for anything else or anything more: an element that is not self-closing or
+/// is cut by the end of `bytes`, an attribute that is not `name="value"` or `name='value'` after
+/// whitespace (`name` ASCII letters, digits, `_`, `-`, `.`, not starting with a digit, `-` or `.`,
+/// no prefix), a `<` in a value, a `line` or `column` that is not a plain number, anything but
+/// whitespace before `/>`.
+///
+/// What it takes is a subset of what quick-xml's event loop and attribute iterator accept, and
+/// every attribute's syntax is checked, so an error read here is checked for at least what
+/// [`quick_lines`] checks of it. Not checked, as there: duplicates, UTF-8 and entities of values
+/// other than `line` and `column`.
+fn scan_error(bytes: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
+    let mut i = bytes.iter().position(|&b| !is_space(b))?;
+    if !bytes[i..].starts_with(b"<error") {
+        return None;
+    }
+    i += b"<error".len();
+    let (mut line, mut column) = (None, None);
+    loop {
+        let space = i;
+        while is_space(*bytes.get(i)?) {
+            i += 1;
+        }
+        if bytes[i] == b'/' {
+            return (*bytes.get(i + 1)? == b'>').then_some((i + 2, line, column));
+        }
+        if i == space || NAME[usize::from(bytes[i])] != 1 {
+            return None;
+        }
+        let name = i;
+        i += 1;
+        while NAME[usize::from(*bytes.get(i)?)] != 0 {
+            i += 1;
+        }
+        let name = &bytes[name..i];
+        let quote = *bytes.get(i + 1)?;
+        if bytes[i] != b'=' || !matches!(quote, b'"' | b'\'') {
+            return None;
+        }
+        i += 2;
+        let len = value_end(bytes.get(i..)?, quote)?;
+        let value = &bytes[i..i + len];
+        i += len;
+        if bytes[i] != quote {
+            return None;
+        }
+        i += 1;
+        let slot = match name {
+            b"line" => &mut line,
+            b"column" => &mut column,
+            _ => continue,
+        };
+        // the first one counts, as in `quick_lines`
+        if slot.is_none() {
+            *slot = Some(plain_number(value)?);
+        }
+    }
+}
+
 /// `raw` as a number when it is nothing but ASCII digits (and short enough not to overflow).
 fn plain_number(raw: &[u8]) -> Option<u64> {
-    let digits = !raw.is_empty() && raw.len() < 20 && raw.iter().all(u8::is_ascii_digit);
-    digits.then(|| raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    if raw.is_empty() || raw.len() >= 20 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in raw {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    Some(n)
 }
 
 /// Checks an `<error>` element as [`attributes`] and [`error_element`] would (attribute syntax,

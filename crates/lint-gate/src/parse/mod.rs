@@ -223,6 +223,11 @@ pub trait Sink {
     }
     /// One diagnostic of a file [`Sink::drops_file`] said it drops: counted as read and dropped.
     fn dropped(&mut self) {}
+    /// Whether [`Sink::drops`] or [`Sink::drops_file`] can ever say true. A parser whose quick
+    /// read of a diagnostic only pays off when it is dropped skips that read when this is false.
+    fn may_drop(&self) -> bool {
+        false
+    }
 }
 
 impl Sink for Vec<Diagnostic> {

@@ -384,3 +384,208 @@ proptest! {
         }
     }
 }
+
+/// Forwards to a collector but says it may not drop: the checkstyle parser then reads every
+/// error with quick-xml, asking the filter about each as before, and never with its own scan of
+/// dropped errors.
+struct WithoutScan<'c, 'a>(&'c mut lint_gate::pipeline::Collector<'a>);
+
+impl lint_gate::parse::Sink for WithoutScan<'_, '_> {
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.0.diagnostic(diagnostic);
+    }
+    fn rule(&mut self, rule: ops_core::RuleInfo) {
+        self.0.rule(rule);
+    }
+    fn drops(&mut self, path: &str, region: Option<ops_core::Region>) -> bool {
+        self.0.drops(path, region)
+    }
+    fn drops_file(&mut self, path: &str) -> bool {
+        self.0.drops_file(path)
+    }
+    fn dropped(&mut self) {
+        self.0.dropped();
+    }
+}
+
+/// One `<error>` element written in one of the ways a tool (or a broken tool) may write it.
+fn checkstyle_error() -> impl Strategy<Value = String> {
+    // mostly what tools write (read by the scan), sometimes what only quick-xml reads, rarely broken:
+    // a report broken anywhere is an error, which hides how the rest of it was read
+    let line = (0u32..14, 0usize..16).prop_map(|(n, how)| match how {
+        0..=5 => format!("line=\"{n}\""),
+        6 => format!("line='{n}'"),
+        7 => format!("line = \"{n}\""),
+        8 => format!("line=\"&#{};\"", u32::from(b'0') + n % 10),
+        9 => format!("line=\" {n} \""),
+        10 => "line=\"\"".to_owned(),
+        11 => "line=\"x\"".to_owned(),
+        12 => format!("line=\"{}\"", "9".repeat(25)),
+        _ => String::new(),
+    });
+    let column = (0usize..8).prop_map(|how| {
+        [
+            "column=\"2\"",
+            "column='&#50;'",
+            "",
+            "column=\"y\"",
+            "column=\"3\"",
+        ][how.min(4)]
+        .to_owned()
+    });
+    let others = proptest::collection::vec(0usize..20, 0..4).prop_map(|picks| {
+        picks
+            .into_iter()
+            .map(|i| {
+                // the first six are well-formed
+                let i = if i >= 14 { i % 6 } else { i };
+                [
+                    "severity=\"warning\"",
+                    "message=\"m &amp; &lt;x&gt; > y / z\"",
+                    "source='r'",
+                    "message=\"a\" message=\"b\"",
+                    "x:line=\"3\"",
+                    "data-x.y_z=\"1\"",
+                    "message=\"&bogus;\"",
+                    "9bad=\"1\"",
+                    "message=\"a<b\"",
+                    "message=unquoted",
+                    "message=\"\u{e9}\u{fffd}\"",
+                    "message=\"a long message that goes on past thirty-two bytes, and on\"",
+                    "novalue",
+                    "line=\"1\" line=\"13\"",
+                ][i]
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    });
+    (
+        line,
+        column,
+        others,
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        proptest::collection::vec(0usize..12, 6),
+        0usize..16,
+    )
+        .prop_map(|(line, column, mut attrs, at_line, at_column, spaces, close)| {
+            // `line` and `column` anywhere among the others, or missing
+            if !column.is_empty() {
+                attrs.insert(at_column.index(attrs.len() + 1), column);
+            }
+            if !line.is_empty() {
+                attrs.insert(at_line.index(attrs.len() + 1), line);
+            }
+            let mut out = String::from("<error");
+            for (i, attr) in attrs.iter().enumerate() {
+                let space = spaces[i % spaces.len()];
+                out.push_str([" ", "\n    ", "\t", "", "\r\n "][if space > 4 { 0 } else { space }]);
+                out.push_str(attr);
+            }
+            out.push_str(
+                [
+                    "/>",
+                    " />",
+                    "\n/>",
+                    "></error>",
+                    "/ >",
+                    "><!-- c --></error>",
+                    "> text </error>",
+                    ">",
+                ][if close > 7 { close % 3 } else { close }],
+            );
+            out
+        })
+}
+
+/// A checkstyle report of files on the change (`f0`, `f1`), off it (`f2`) and without a name,
+/// their errors separated by whitespace, comments, CDATA or text.
+fn checkstyle_document() -> impl Strategy<Value = String> {
+    let between = (0usize..12).prop_map(|i| {
+        [
+            "\n  ",
+            "\n  ",
+            "",
+            "<!-- c -->",
+            "<![CDATA[x]]>",
+            " text ",
+            "&amp;",
+            "\r\n\t",
+        ][if i > 7 { 0 } else { i }]
+    });
+    let file = (
+        0usize..5,
+        proptest::collection::vec((between, checkstyle_error()), 0..12),
+    );
+    proptest::collection::vec(file, 0..4).prop_map(|files| {
+        let mut out = String::from("<?xml version=\"1.0\"?>\n<checkstyle version=\"8.0\">\n");
+        for (name, errors) in files {
+            let name = ["src/f0.rs", "./src/f1.rs", "src/f2.rs", "", "/w/src/f0.rs"][name];
+            out.push_str(&format!("<file name=\"{name}\">"));
+            for (between, error) in errors {
+                out.push_str(between);
+                out.push_str(&error);
+            }
+            out.push_str("\n</file>\n");
+        }
+        out.push_str("</checkstyle>\n");
+        out
+    })
+}
+
+/// What reading `text` through a collector gives: the parser's result (counts, or the error with
+/// its line and offset), what is kept, and the collector's counts.
+type Outcome = (
+    Result<parse::ParseStats, (String, u64, u64)>,
+    Kept,
+    lint_gate::pipeline::SourceCounts,
+);
+
+fn read_checkstyle(mode: lint_gate::diff::FilterMode, text: &[u8], buffer: usize, scan: bool) -> Outcome {
+    let ctx = ParseContext::new("prop");
+    let mut result = None;
+    let (kept, counts) = collect(mode, |c| {
+        let mut input = std::io::BufReader::with_capacity(buffer, text);
+        let parsed = if scan {
+            parse::parse(&Format::Checkstyle, &mut input, &ctx, c)
+        } else {
+            parse::parse(&Format::Checkstyle, &mut input, &ctx, &mut WithoutScan(c))
+        };
+        result = Some(parsed.map_err(|e| (e.to_string(), e.line, e.offset)));
+    });
+    (result.expect("parsed"), kept, counts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// The checkstyle parser's own scan of dropped errors changes nothing: well-formed or not
+    /// (attributes in any order, entities, `line` missing or not a number, self-closing or not,
+    /// comments and CDATA between errors, cut short or with a byte changed), read in buffers of
+    /// any size, the result, the error and its position, what is kept and every count are those
+    /// of reading each error with quick-xml.
+    #[test]
+    fn checkstyle_scan_of_dropped_errors_changes_nothing(
+        text in checkstyle_document(),
+        mode in 0usize..3,
+        buffer in prop_oneof![Just(1 << 16), 1usize..96],
+        cut in proptest::option::weighted(0.2, any::<prop::sample::Index>()),
+        edit in proptest::option::weighted(0.2, (any::<prop::sample::Index>(), any::<u8>())),
+    ) {
+        use lint_gate::diff::FilterMode;
+        let mode = [FilterMode::Added, FilterMode::DiffContext, FilterMode::File][mode];
+        let mut bytes = text.into_bytes();
+        if let Some(cut) = cut {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        if let Some((at, byte)) = edit
+            && !bytes.is_empty()
+        {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        let scanned = read_checkstyle(mode, &bytes, buffer, true);
+        let read = read_checkstyle(mode, &bytes, 1 << 16, false);
+        prop_assert_eq!(scanned, read, "{}", String::from_utf8_lossy(&bytes));
+    }
+}

@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 /// Code scanning's limit on results per run.
 pub const SARIF_MAX_RESULTS: usize = 25_000;
 
+/// The write buffer of `sarif-output` and `json-output`.
+const WRITE_BYTES: usize = 512 * 1024;
+
 fn create(path: &Path, what: &str) -> Result<BufWriter<std::fs::File>, ToolError> {
     let fail = |e: std::io::Error| {
         ToolError::runtime(format!("cannot write `{what}` to `{}`", path.display())).with_source(e)
@@ -25,7 +28,11 @@ fn create(path: &Path, what: &str) -> Result<BufWriter<std::fs::File>, ToolError
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }
-    Ok(BufWriter::new(std::fs::File::create(path).map_err(fail)?))
+    // megabytes for thousands of findings: a write call per 8 KiB (the default) is hundreds
+    Ok(BufWriter::with_capacity(
+        WRITE_BYTES,
+        std::fs::File::create(path).map_err(fail)?,
+    ))
 }
 
 /// Writes `skeleton` (compact JSON) with the empty array under `key` replaced by `items`, each

@@ -1,5 +1,7 @@
 //! checkstyle XML (`<checkstyle><file name><error line column severity message source/></file>`),
-//! read event by event with quick-xml: one `<error>` at a time is in memory.
+//! read event by event with quick-xml: one `<error>` at a time is in memory. Errors the change
+//! filter drops, written as tools write them, are read straight from the input's buffer instead
+//! ([`skip_dropped`]), which reaches the same result for less work.
 //!
 //! Written by checkstyle itself and by many other linters' checkstyle formatters (ESLint, hadolint,
 //! ktlint, phpcs, golangci-lint, swiftlint, rubocop's checkstyle formatter). `source` is the rule id;

@@ -20,11 +20,6 @@ use crate::pipeline::{Collector, SourceCounts};
 /// How many bytes are read ahead to detect the format.
 const DETECT_BYTES: usize = 64 * 1024;
 
-/// The buffer parsers read from: large, because a report can be hundreds of megabytes and each
-/// refill is a system call (and the checkstyle parser's quick scan of dropped errors stops at
-/// the end of a buffer).
-const READ_BYTES: usize = 512 * 1024;
-
 /// How much of a command's standard error is kept for the log.
 const STDERR_TAIL: usize = 64 * 1024;
 
@@ -277,7 +272,7 @@ fn read_stream(
             }
         },
     };
-    let mut chained = BufReader::with_capacity(READ_BYTES, Cursor::new(head).chain(input));
+    let mut chained = BufReader::with_capacity(DETECT_BYTES, Cursor::new(head).chain(input));
     if skip > 0 {
         chained.consume(skip);
     }

@@ -120,12 +120,30 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 }
 
-/// Calls `found` with the index of every `\n` in `bytes`, in order. With memchr's vector search:
-/// the parsers pass every byte of a report through here to know line numbers for errors, and a
-/// byte at a time costs as much as quick-xml's whole event loop.
+/// Calls `found` with the index of every `\n` in `bytes`, in order. Eight bytes at a time: the
+/// parsers pass every byte of a report through here to know line numbers for errors, and a byte
+/// at a time costs as much as quick-xml's whole event loop.
 pub(crate) fn for_each_newline(bytes: &[u8], mut found: impl FnMut(usize)) {
-    for i in memchr::memchr_iter(b'\n', bytes) {
-        found(i);
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let x = u64::from_le_bytes(array) ^ NEWLINES;
+        // the high bit of each byte that was a newline (now zero), exactly: no carry crosses bytes
+        let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        while zero != 0 {
+            found(base + zero.trailing_zeros() as usize / 8);
+            zero &= zero - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' {
+            found(base + i);
+        }
     }
 }
 
@@ -397,9 +415,8 @@ mod tests {
     }
 
     #[test]
-    fn newlines_are_all_found() {
+    fn newlines_found_eight_at_a_time() {
         let mut data: Vec<u8> = (0u8..=255).collect();
-        data.extend_from_slice(&[b'x'; 100]);
         data.extend_from_slice(b"\n\n\x0b\n\x8a\x0a\xff\n");
         for start in 0..9 {
             let slice = &data[start..];

@@ -106,7 +106,7 @@ pub fn parse(
                         {
                             // dropped by the filter on its line: nothing more to read
                         } else {
-                            let attrs = attributes(element, ctx, position)?;
+                            let attrs = error_attributes(element, ctx, position)?;
                             sink.diagnostic(error_element(attrs, file.as_deref(), ctx, position)?);
                         }
                     }
@@ -167,6 +167,47 @@ fn attributes(
     Ok(out)
 }
 
+/// The attributes of an `<error>` its finding is made of (the first of each name).
+#[derive(Debug, Default)]
+struct ErrorAttributes {
+    line: Option<String>,
+    column: Option<String>,
+    severity: Option<String>,
+    message: Option<String>,
+    source: Option<String>,
+}
+
+/// An `<error>`'s attributes, every one checked as [`attributes`] checks them (syntax, duplicates,
+/// UTF-8, entities) but only those the finding needs copied.
+fn error_attributes(
+    element: &BytesStart<'_>,
+    ctx: &ParseContext,
+    at: Position,
+) -> Result<ErrorAttributes, ParseError> {
+    let mut out = ErrorAttributes::default();
+    for attr in element.attributes() {
+        let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
+        let key = attr.key.local_name();
+        let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
+            let key = String::from_utf8_lossy(key.as_ref());
+            ctx.error(FORMAT, at, format!("attribute `{key}`: {e}"))
+        })?;
+        let slot = match key.as_ref() {
+            b"line" => &mut out.line,
+            b"column" => &mut out.column,
+            b"severity" => &mut out.severity,
+            b"message" => &mut out.message,
+            b"source" => &mut out.source,
+            _ => continue,
+        };
+        // the first one counts, as in `get`
+        if slot.is_none() {
+            *slot = Some(value.into_owned());
+        }
+    }
+    Ok(out)
+}
+
 /// An `<error>`'s `line` and `column`.
 type LineColumn = (Option<u64>, Option<u64>);
 
@@ -180,7 +221,7 @@ type LineColumn = (Option<u64>, Option<u64>);
 /// `name="value"` or `name='value'` (quick-xml's syntax errors, at the element's position).
 /// Not checked: the syntax of attributes after both were found, duplicate attributes, and every
 /// value but `line` and `column` (UTF-8, entities). An error that is kept goes through
-/// [`attributes`] and [`error_element`], which check all of it. The first `line` or `column`
+/// [`error_attributes`] and [`error_element`], which check all of it. The first `line` or `column`
 /// counts, as in [`get`].
 fn quick_lines(
     element: &BytesStart<'_>,
@@ -371,7 +412,7 @@ fn plain_number(raw: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// Checks an `<error>` element as [`attributes`] and [`error_element`] would (attribute syntax,
+/// Checks an `<error>` element as [`error_attributes`] and [`error_element`] would (attribute syntax,
 /// duplicates, UTF-8, entities, numeric `line` and `column`) without copying or unescaping what
 /// needs neither; returns `line` and `column`. For an error whose `line` or `column` is not a
 /// plain number ([`quick_lines`] says `None`), before asking the filter.
@@ -427,15 +468,6 @@ fn get(attributes: &mut [(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| std::mem::take(v))
 }
 
-fn number(
-    attributes: &mut [(String, String)],
-    name: &str,
-    ctx: &ParseContext,
-    at: Position,
-) -> Result<Option<u64>, ParseError> {
-    number_of(get(attributes, name), name, ctx, at)
-}
-
 fn number_of(
     value: Option<String>,
     name: &str,
@@ -456,16 +488,17 @@ fn number_of(
 }
 
 fn error_element(
-    mut attributes: Vec<(String, String)>,
+    attributes: ErrorAttributes,
     file: Option<&str>,
     ctx: &ParseContext,
     at: Position,
 ) -> Result<Diagnostic, ParseError> {
-    let line = number(&mut attributes, "line", ctx, at)?;
-    let column = number(&mut attributes, "column", ctx, at)?;
-    let severity = get(&mut attributes, "severity");
-    let message = get(&mut attributes, "message").unwrap_or_default();
-    let rule = get(&mut attributes, "source")
+    let line = number_of(attributes.line, "line", ctx, at)?;
+    let column = number_of(attributes.column, "column", ctx, at)?;
+    let severity = attributes.severity;
+    let message = attributes.message.unwrap_or_default();
+    let rule = attributes
+        .source
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| ctx.source.clone());
     let (level, unknown) = ctx.level_of(severity.as_deref(), None);

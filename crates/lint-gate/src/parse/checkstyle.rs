@@ -82,8 +82,8 @@ pub fn parse(
                 match name {
                     // `<file name="x"/>` is a file without findings
                     b"file" => {
-                        let mut attrs = attributes(element, ctx, position)?;
-                        file = if is_empty { None } else { get(&mut attrs, "name") };
+                        let [name] = attributes(element, [b"name"], ctx, position)?;
+                        file = if is_empty { None } else { name };
                         // a file off the change: its errors are checked and counted, not built
                         file_dropped = file
                             .as_deref()
@@ -106,8 +106,7 @@ pub fn parse(
                         {
                             // dropped by the filter on its line: nothing more to read
                         } else {
-                            let attrs = error_attributes(element, ctx, position)?;
-                            sink.diagnostic(error_element(attrs, file.as_deref(), ctx, position)?);
+                            sink.diagnostic(error_element(element, file.as_deref(), ctx, position)?);
                         }
                     }
                     _ => {}
@@ -149,42 +148,15 @@ pub fn parse(
     Ok(stats)
 }
 
-/// Every attribute of an element, unescaped (reading them all also catches duplicates).
-fn attributes(
+/// Every attribute of an element checked (syntax, duplicates, UTF-8, entities), and the unescaped
+/// value of the first one with each of `names` kept (reading them all also catches duplicates).
+fn attributes<const N: usize>(
     element: &BytesStart<'_>,
+    names: [&[u8]; N],
     ctx: &ParseContext,
     at: Position,
-) -> Result<Vec<(String, String)>, ParseError> {
-    let mut out = Vec::new();
-    for attr in element.attributes() {
-        let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
-        let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
-        let value = attr
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| ctx.error(FORMAT, at, format!("attribute `{key}`: {e}")))?;
-        out.push((key, value.into_owned()));
-    }
-    Ok(out)
-}
-
-/// The attributes of an `<error>` its finding is made of (the first of each name).
-#[derive(Debug, Default)]
-struct ErrorAttributes {
-    line: Option<String>,
-    column: Option<String>,
-    severity: Option<String>,
-    message: Option<String>,
-    source: Option<String>,
-}
-
-/// An `<error>`'s attributes, every one checked as [`attributes`] checks them (syntax, duplicates,
-/// UTF-8, entities) but only those the finding needs copied.
-fn error_attributes(
-    element: &BytesStart<'_>,
-    ctx: &ParseContext,
-    at: Position,
-) -> Result<ErrorAttributes, ParseError> {
-    let mut out = ErrorAttributes::default();
+) -> Result<[Option<String>; N], ParseError> {
+    let mut out = [const { None }; N];
     for attr in element.attributes() {
         let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
         let key = attr.key.local_name();
@@ -192,16 +164,9 @@ fn error_attributes(
             let key = String::from_utf8_lossy(key.as_ref());
             ctx.error(FORMAT, at, format!("attribute `{key}`: {e}"))
         })?;
-        let slot = match key.as_ref() {
-            b"line" => &mut out.line,
-            b"column" => &mut out.column,
-            b"severity" => &mut out.severity,
-            b"message" => &mut out.message,
-            b"source" => &mut out.source,
-            _ => continue,
-        };
-        // the first one counts, as in `get`
-        if slot.is_none() {
+        if let Some(slot) = names.iter().position(|n| *n == key.as_ref()).map(|i| &mut out[i])
+            && slot.is_none()
+        {
             *slot = Some(value.into_owned());
         }
     }
@@ -221,8 +186,8 @@ type LineColumn = (Option<u64>, Option<u64>);
 /// `name="value"` or `name='value'` (quick-xml's syntax errors, at the element's position).
 /// Not checked: the syntax of attributes after both were found, duplicate attributes, and every
 /// value but `line` and `column` (UTF-8, entities). An error that is kept goes through
-/// [`error_attributes`] and [`error_element`], which check all of it. The first `line` or `column`
-/// counts, as in [`get`].
+/// [`error_element`], which check all of it. The first `line` or `column`
+/// counts, as in [`attributes`].
 fn quick_lines(
     element: &BytesStart<'_>,
     ctx: &ParseContext,
@@ -412,7 +377,7 @@ fn plain_number(raw: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// Checks an `<error>` element as [`error_attributes`] and [`error_element`] would (attribute syntax,
+/// Checks an `<error>` element as [`error_element`] would (attribute syntax,
 /// duplicates, UTF-8, entities, numeric `line` and `column`) without copying or unescaping what
 /// needs neither; returns `line` and `column`. For an error whose `line` or `column` is not a
 /// plain number ([`quick_lines`] says `None`), before asking the filter.
@@ -428,7 +393,7 @@ fn check_error(element: &BytesStart<'_>, ctx: &ParseContext, at: Position) -> Re
     for attr in element.attributes() {
         let attr = attr.map_err(|e| ctx.error(FORMAT, at, e.to_string()))?;
         let key = attr.key.local_name();
-        // the first one counts, as in `get` (a duplicate is an error of the iterator anyway)
+        // the first one counts, as in `attributes` (a duplicate is an error of the iterator anyway)
         let slot = match key.as_ref() {
             b"line" => Some(&mut line),
             b"column" => Some(&mut column),
@@ -460,14 +425,6 @@ fn check_error(element: &BytesStart<'_>, ctx: &ParseContext, at: Position) -> Re
     Ok((read(line, "line")?, read(column, "column")?))
 }
 
-/// The value of the first attribute called `name`, moved out (a kept error's message can be long).
-fn get(attributes: &mut [(String, String)], name: &str) -> Option<String> {
-    attributes
-        .iter_mut()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| std::mem::take(v))
-}
-
 fn number_of(
     value: Option<String>,
     name: &str,
@@ -487,18 +444,23 @@ fn number_of(
     }
 }
 
+/// A kept `<error>`'s finding: every attribute checked, only the five it is made of copied.
 fn error_element(
-    attributes: ErrorAttributes,
+    element: &BytesStart<'_>,
     file: Option<&str>,
     ctx: &ParseContext,
     at: Position,
 ) -> Result<Diagnostic, ParseError> {
-    let line = number_of(attributes.line, "line", ctx, at)?;
-    let column = number_of(attributes.column, "column", ctx, at)?;
-    let severity = attributes.severity;
-    let message = attributes.message.unwrap_or_default();
-    let rule = attributes
-        .source
+    let [line, column, severity, message, source] = attributes(
+        element,
+        [b"line", b"column", b"severity", b"message", b"source"],
+        ctx,
+        at,
+    )?;
+    let line = number_of(line, "line", ctx, at)?;
+    let column = number_of(column, "column", ctx, at)?;
+    let message = message.unwrap_or_default();
+    let rule = source
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| ctx.source.clone());
     let (level, unknown) = ctx.level_of(severity.as_deref(), None);

@@ -244,6 +244,15 @@ pub fn check_action(dir: &Path, command: &clap::Command) -> Vec<String> {
             if !readme.contains("uses: ") {
                 problems.push("README.md has no copy-paste `uses:` block".to_owned());
             }
+            // one block shows every input, `with:` at its step's indent + 2, so a copy of it runs
+            // as the defaults do and shows what can be set
+            for name in action.inputs.keys() {
+                if !readme.lines().any(|l| l.starts_with(&format!("    {name}: "))) {
+                    problems.push(format!(
+                        "README.md has no `uses:` block line `    {name}: …` for input `{name}`"
+                    ));
+                }
+            }
         }
     }
     problems

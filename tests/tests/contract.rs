@@ -73,6 +73,7 @@ fn every_wiring_defect_is_caught() {
         "README.md has no table row for input `dry-run`",
         "README.md has no table row for output `url`",
         "README.md has no copy-paste `uses:` block",
+        "README.md has no `uses:` block line `    dry-run: …` for input `dry-run`",
     ] {
         assert!(
             problems.iter().any(|p| p == expected),

@@ -5,7 +5,7 @@
 use ops_core::runner::RunnerError;
 use ops_core::{ExitStatus, Report};
 
-use crate::spec::SpecError;
+use crate::app_platform::spec::SpecError;
 
 /// Why do-deploy could not run.
 #[derive(Debug, thiserror::Error)]

@@ -1,39 +1,28 @@
-//! do-deploy: deploy to DigitalOcean App Platform and wait for the truth.
+//! do-deploy: deploy to DigitalOcean and wait for the truth, with one deploy contract and three targets.
 //!
-//! The flow of `action: deploy` ([`deploy`]): read the spec ([`spec`]: strict `${VAR}` substitution,
-//! image overrides, preview rewrite), validate it with `POST /v2/apps/propose` before anything
-//! changes, create or update the app, follow **our** deployment by its ID ([`watch`]), wait for the
-//! live URL only when the app serves HTTP, check `/health`, and on failure show the failed steps and
-//! the logs ([`report`]) and roll back when our deployment went live ([`rollback`]). The other
-//! actions (rollback on demand, commit or revert a rollback, preview deletion and clean-up) live in
-//! [`actions`]. A GitHub deployment records the outcome when a `github-token` is given ([`github`]).
+//! Every target follows the same flow ([`flow`]): check the inputs and plan (nothing changed), apply,
+//! follow to the truth, verify, roll back on failure, report (summary, outputs, GitHub deployment).
+//! The shared parts (outputs, the outcome and its exit status, the GitHub deployment record, named
+//! time limits, the run's identity for locks, cancellation) live in [`flow`]; each target is its own
+//! module: [`app_platform`] (App Platform, `/v2/apps`) and [`droplet`] (Docker Compose over SSH).
 
-pub mod actions;
-pub mod api;
+pub mod app_platform;
 pub mod cli;
 pub mod clock;
-pub mod deploy;
+pub mod droplet;
 pub mod duration;
 pub mod error;
-pub mod github;
-pub mod report;
-pub mod rollback;
-pub mod spec;
-pub mod watch;
+pub mod flow;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+// The App Platform modules keep their old paths (`do_deploy::spec`, `do_deploy::api`, …).
+pub use crate::app_platform::{actions, api, deploy, report, rollback, spec, watch};
 
-use ops_core::{Env, ExitStatus, Runner, Secret};
+use ops_core::{Env, ExitStatus, Runner};
 use ops_net::RetryPolicy;
-use serde_json::Value;
 
-use crate::api::{Api, App};
-use crate::cli::{Action, Args, Target};
+use crate::cli::{Args, Target};
 use crate::clock::Clock;
 pub use crate::error::Error;
-use crate::spec::preview::{self, PullRequest};
-use crate::watch::Settings;
 
 /// Runs do-deploy with the production clock (sleeps scaled by `OPS_RETRY_DELAY_SCALE`).
 pub fn run(args: &Args, env: &Env, runner: &Runner) -> Result<ExitStatus, Error> {
@@ -43,75 +32,11 @@ pub fn run(args: &Args, env: &Env, runner: &Runner) -> Result<ExitStatus, Error>
 
 /// Runs do-deploy with a given clock (the benchmark moves a stand-in along with it).
 pub fn run_with_clock(args: &Args, env: &Env, runner: &Runner, clock: Clock) -> Result<ExitStatus, Error> {
-    let target = match args.target {
-        Target::AppPlatform => None,
-        Target::DropletCompose => Some("droplet-compose"),
-        Target::Doks => Some("doks"),
-    };
-    if let Some(target) = target {
-        return Err(Error::Unsupported { target });
+    match args.target {
+        Target::AppPlatform => app_platform::run(args, env, runner, clock),
+        Target::DropletCompose => droplet::run(args, env, runner, clock),
+        Target::Doks => Err(Error::Unsupported { target: "doks" }),
     }
-    let token = args.token.clone().ok_or_else(|| {
-        Error::input(
-            "input required and not supplied: `token`",
-            Some(
-                "pass a DigitalOcean token with the `app` scopes: `token: ${{ secrets.DIGITALOCEAN_TOKEN }}`",
-            ),
-        )
-    })?;
-    // Review point: the tokens' values leave their `Secret`s only to be masked.
-    runner.mask(token.expose());
-    if let Some(gh) = &args.github_token {
-        runner.mask(gh.expose());
-    }
-    for (input, value) in [("app-id", &args.app_id), ("deployment-id", &args.deployment_id)] {
-        if let Some(v) = value
-            && !is_id(v)
-        {
-            return Err(Error::input(
-                format!("input `{input}` is not an App Platform ID: `{v}`"),
-                Some("IDs look like `4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf`"),
-            ));
-        }
-    }
-    let policy = retry_policy(env)?;
-    let notes: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = Arc::clone(&notes);
-    let api = Api::new(
-        &args.api_url,
-        token,
-        policy,
-        move |event: &ops_net::RetryEvent| {
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(event.to_string());
-        },
-    )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Runtime {
-            message: format!("could not start the async runtime: {e}"),
-            hint: None,
-        })?;
-    let ctx = Run {
-        args,
-        env,
-        runner,
-        api,
-        clock: &clock,
-        notes,
-    };
-    runtime.block_on(async {
-        match args.action {
-            Action::Deploy => deploy::deploy(&ctx).await,
-            Action::Rollback => actions::rollback(&ctx).await,
-            Action::CommitRollback => actions::commit_rollback(&ctx).await,
-            Action::RevertRollback => actions::revert_rollback(&ctx).await,
-            Action::DeletePreview => actions::delete_preview(&ctx).await,
-            Action::CleanupPreviews => actions::cleanup_previews(&ctx).await,
-        }
-    })
 }
 
 fn retry_policy(env: &Env) -> Result<RetryPolicy, Error> {
@@ -121,132 +46,4 @@ fn retry_policy(env: &Env) -> Result<RetryPolicy, Error> {
 /// Letters, digits and dashes: safe in a URL path.
 fn is_id(value: &str) -> bool {
     !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// Everything one run shares.
-#[derive(Debug)]
-pub struct Run<'a> {
-    /// The inputs.
-    pub args: &'a Args,
-    /// The environment.
-    pub env: &'a Env,
-    /// Where output goes.
-    pub runner: &'a Runner,
-    /// The App Platform API.
-    pub api: Api,
-    /// The clock.
-    pub clock: &'a Clock,
-    notes: Arc<Mutex<Vec<String>>>,
-}
-
-impl Run<'_> {
-    /// The polling settings.
-    pub fn watch(&self) -> watch::Ctx<'_> {
-        self.flush_notes();
-        watch::Ctx {
-            api: &self.api,
-            clock: self.clock,
-            runner: self.runner,
-            settings: Settings::new(self.args.poll_interval, self.args.stall_timeout),
-            notes: Some(&self.notes),
-        }
-    }
-
-    /// Prints the retries ops-net made since the last call (`retrying in 2s (503 from GET …)`).
-    pub fn flush_notes(&self) {
-        let notes: Vec<String> =
-            std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner));
-        for note in notes {
-            self.runner.info(&note);
-        }
-    }
-
-    /// Writes an output (and remembers nothing: the runner's file is the record).
-    pub fn output(&self, name: &str, value: &str) -> Result<(), Error> {
-        self.runner.set_output(name, value).map_err(Error::from)
-    }
-
-    /// The spec file path as the user wrote it, and where it is.
-    pub fn spec_path(&self) -> (String, PathBuf) {
-        let rel = self
-            .args
-            .app_spec
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(".do/app.yaml"));
-        let shown = rel.display().to_string();
-        let full = if rel.is_absolute() {
-            rel
-        } else {
-            self.env.workspace().join(rel)
-        };
-        (shown, full)
-    }
-
-    /// The pull request a preview is for.
-    pub fn pull_request(&self) -> Result<PullRequest, Error> {
-        let repository = self
-            .env
-            .non_empty("GITHUB_REPOSITORY")
-            .ok_or_else(|| Error::input("previews need `GITHUB_REPOSITORY` (set by the runner)", None))?;
-        let event: Option<Value> = self
-            .env
-            .non_empty("GITHUB_EVENT_PATH")
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| serde_json::from_str(&t).ok());
-        preview::pull_request(
-            event.as_ref(),
-            repository,
-            self.args.pr_number,
-            self.env.non_empty("GITHUB_HEAD_REF"),
-        )
-        .ok_or_else(|| {
-            Error::input(
-                "a preview needs a pull request, and this run has none",
-                Some("run on `pull_request` events, or set `pr-number`"),
-            )
-        })
-    }
-
-    /// Finds the app named by `app-id` or, failing that, by `name`.
-    pub async fn find_app(&self, name: Option<&str>) -> Result<Option<App>, Error> {
-        if let Some(id) = &self.args.app_id {
-            return match self.api.app(id).await {
-                Ok(app) => Ok(Some(app)),
-                Err(e) if e.status().is_some_and(|s| s.as_u16() == 404) => Err(Error::input(
-                    format!("input `app-id`: no app `{id}` (or the token cannot see it)"),
-                    None,
-                )),
-                Err(e) => Err(Error::api(format!("could not read app `{id}`"), e)),
-            };
-        }
-        let Some(name) = name else { return Ok(None) };
-        self.api
-            .find_app(name)
-            .await
-            .map_err(|e| Error::api(format!("could not look up app `{name}`"), e))
-    }
-
-    /// The GitHub token, if GitHub deployments are wanted.
-    pub fn github_token(&self) -> Option<&Secret> {
-        self.args.github_token.as_ref()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_table() {
-        for (id, ok) in [
-            ("4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf", true),
-            ("abc", true),
-            ("", false),
-            ("../apps", false),
-            ("a/b", false),
-            ("a?b", false),
-        ] {
-            assert_eq!(is_id(id), ok, "{id}");
-        }
-    }
 }

@@ -21,14 +21,15 @@ use std::time::Duration;
 use ops_core::ExitStatus;
 use serde_json::{Value, json};
 
-use crate::api::{App, Deployment, Verdict, may_have_arrived};
+use crate::app_platform::Run;
+use crate::app_platform::api::{App, Deployment, Verdict, may_have_arrived};
+use crate::app_platform::report::{self, LogTail};
+use crate::app_platform::rollback::{self, Rolled};
+use crate::app_platform::spec::{self, images, preview};
+use crate::app_platform::watch::{self, Ending, Health};
 use crate::duration::human;
 use crate::error::Error;
-use crate::report::{self, LogTail};
-use crate::rollback::{self, Rolled};
-use crate::spec::{self, images, preview};
-use crate::watch::{self, Ending, Health};
-use crate::{Run, github};
+use crate::flow::github;
 
 /// The longest wait for `/health` to report every component healthy after ACTIVE (App Platform
 /// checks health before it calls a deployment ACTIVE, so this is short; the stall timeout when it

@@ -5,14 +5,14 @@ use std::time::{Duration, SystemTime};
 
 use ops_core::ExitStatus;
 
-use crate::Run;
-use crate::api::{App, Deployment};
+use crate::app_platform::Run;
+use crate::app_platform::api::{App, Deployment};
+use crate::app_platform::report;
+use crate::app_platform::rollback::{self, Rolled};
+use crate::app_platform::spec::{self, preview};
+use crate::app_platform::watch::{self, Ending};
 use crate::duration::human;
 use crate::error::Error;
-use crate::report;
-use crate::rollback::{self, Rolled};
-use crate::spec::{self, preview};
-use crate::watch::{self, Ending};
 
 /// The base app's name: `app-name`, else `name` in the spec file.
 fn base_name(run: &Run<'_>) -> Result<String, Error> {
@@ -330,7 +330,7 @@ fn parse_time(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Progress, Step};
+    use crate::app_platform::api::{Progress, Step};
 
     fn dep(id: &str, phase: &str, done: bool) -> Deployment {
         let status = if done { "SUCCESS" } else { "PENDING" };

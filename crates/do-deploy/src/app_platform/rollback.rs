@@ -5,12 +5,12 @@
 //! commit at once; `action: rollback` with `rollback-commit: false` leaves the pin so that a later
 //! smoke test decides with `commit-rollback` or `revert-rollback`.
 
-use crate::Run;
-use crate::api::Deployment;
+use crate::app_platform::Run;
+use crate::app_platform::api::Deployment;
+use crate::app_platform::report;
+use crate::app_platform::watch::{self, Ending};
 use crate::duration::human;
 use crate::error::Error;
-use crate::report;
-use crate::watch::{self, Ending};
 
 /// How a rollback went.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use ops_core::Runner;
 use ops_net::RateLimit;
 
-use crate::api::{Api, App, ComponentHealth, Deployment, Step, is_transient};
+use crate::app_platform::api::{Api, App, ComponentHealth, Deployment, Step, is_transient};
 use crate::clock::Clock;
 use crate::duration::{human, stamp};
 use crate::error::Error;
@@ -373,7 +373,7 @@ pub async fn health(ctx: Ctx<'_>, app_id: &str, deadline: Duration) -> Result<He
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Progress;
+    use crate::app_platform::api::Progress;
     use ops_net::RateLimitScheme;
 
     fn dep(phase: &str, steps: &[(&str, &str)]) -> Deployment {

@@ -6,7 +6,7 @@
 use ops_core::Runner;
 use ops_core::secret::redact_url;
 
-use crate::api::{Api, Deployment, Step};
+use crate::app_platform::api::{Api, Deployment, Step};
 
 /// Longest log line shown, in characters.
 const MAX_LINE_CHARS: usize = 400;
@@ -179,7 +179,7 @@ pub fn fenced(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Progress, Reason};
+    use crate::app_platform::api::{Progress, Reason};
 
     fn step(
         name: &str,

@@ -4,9 +4,13 @@
 //! follow after a space) or exactly one of the approve words, and denies when it is `/deny [reason]`
 //! or exactly one of the deny words; case does not matter, and trailing `.` or `!` are allowed
 //! (`LGTM!`). The lines after the first are the note (the reason of a denial). Words are matched
-//! literally: custom words go through `regex::escape`, so `+1` or `a.b` mean just that.
-
-use regex::Regex;
+//! literally: a line is compared with each word character by character, so `+1` or `a.b` mean just
+//! that.
+//!
+//! "Case does not matter" means an upper-case letter equals the lower-case letter it pairs with both
+//! ways (`A`/`a`, `Ç`/`ç`), nothing more. Unicode case folding, which a `(?i)` regex applies, also
+//! equates look-alikes such as `ſ` (long s) with `s` and `K` (Kelvin sign) with `k`, so `yeſ` would
+//! approve: a word would then be matched by text nobody typed as that word.
 
 /// The default approve words (trstringer/manual-approval's, so teams switching keep their habits).
 pub const APPROVE_WORDS: &[&str] = &["approve", "approved", "lgtm", "yes"];
@@ -22,11 +26,11 @@ pub enum Vote {
     Deny(Option<String>),
 }
 
-/// The compiled word lists.
+/// The word lists, each word folded (see [`fold`]) and without its trailing `.` and `!`.
 #[derive(Debug, Clone)]
 pub struct Words {
-    approve: Regex,
-    deny: Regex,
+    approve: Vec<String>,
+    deny: Vec<String>,
 }
 
 impl Words {
@@ -46,7 +50,7 @@ impl Words {
                     } else if w.trim_end_matches(['.', '!']).is_empty() {
                         Err(format!("input `{input}`: `{w}` is only punctuation"))
                     } else {
-                        Ok(w.to_lowercase())
+                        Ok(w.to_owned())
                     }
                 })
                 .collect()
@@ -55,19 +59,14 @@ impl Words {
         approve_all.extend(clean(approve, "approve-words")?);
         let mut deny_all: Vec<String> = DENY_WORDS.iter().map(|w| (*w).to_owned()).collect();
         deny_all.extend(clean(deny, "deny-words")?);
-        let strip = |w: &str| w.trim_end_matches(['.', '!']).to_owned();
-        if let Some(both) = approve_all
-            .iter()
-            .find(|a| deny_all.iter().any(|d| strip(d) == strip(a)))
-        {
+        let approve = key_words(&approve_all);
+        let deny = key_words(&deny_all);
+        if let Some(both) = approve_all.iter().find(|a| deny.contains(&word_key(a))) {
             return Err(format!(
                 "`{both}` would both approve and deny: remove it from `approve-words` or `deny-words`"
             ));
         }
-        Ok(Self {
-            approve: compile(&approve_all)?,
-            deny: compile(&deny_all)?,
-        })
+        Ok(Self { approve, deny })
     }
 
     /// The default words only.
@@ -96,10 +95,11 @@ impl Words {
             };
             return Some(Vote::Deny(reason));
         }
-        if self.approve.is_match(first) {
+        let said = word_key(first);
+        if self.approve.contains(&said) {
             return Some(Vote::Approve);
         }
-        if self.deny.is_match(first) {
+        if self.deny.contains(&said) {
             return Some(Vote::Deny(rest()));
         }
         None
@@ -119,14 +119,35 @@ fn command<'a>(line: &'a str, cmd: &str) -> Option<&'a str> {
     after.starts_with(char::is_whitespace).then(|| after.trim())
 }
 
-fn compile(words: &[String]) -> Result<Regex, String> {
-    let alternatives: Vec<String> = words
+/// What a word or a first line is compared by: without trailing `.` and `!`, each character folded.
+fn word_key(text: &str) -> String {
+    text.trim_end_matches(['.', '!']).chars().map(fold).collect()
+}
+
+fn key_words(words: &[String]) -> Vec<String> {
+    words
         .iter()
-        .map(|w| regex::escape(w.trim_end_matches(['.', '!'])))
+        .map(|w| word_key(w))
         .filter(|w| !w.is_empty())
-        .collect();
-    let pattern = format!("(?i)^(?:{})[.!]*$", alternatives.join("|"));
-    Regex::new(&pattern).map_err(|e| format!("cannot build the word matcher: {e}"))
+        .collect()
+}
+
+/// An upper-case letter becomes its lower-case partner only when that partner's upper case is the
+/// letter again (`A` → `a`, `Ç` → `ç`); every other character stays as it is. So `ſ` stays `ſ` (its
+/// upper case is `S`, whose lower case is `s`) and the Kelvin sign stays itself (it lowers to `k`, which
+/// uppers to `K`), while `K` and `k` are one letter.
+fn fold(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) if l != c => {
+            let mut upper = l.to_uppercase();
+            match (upper.next(), upper.next()) {
+                (Some(u), None) if u == c => l,
+                _ => c,
+            }
+        }
+        _ => c,
+    }
 }
 
 #[cfg(test)]
@@ -206,6 +227,51 @@ mod tests {
             ("approve", Some(Vote::Approve)),
         ] {
             assert_eq!(w.classify(body), want, "{body:?}");
+        }
+    }
+
+    /// Regression: `(?i)` matched with Unicode case folding, so `yeſ` (long s, U+017F) counted as
+    /// `yes` and `o\u{212A}` (Kelvin sign) as a custom `ok`, though the words are documented as literal.
+    #[test]
+    fn look_alike_letters_are_not_case_variants() {
+        let w = words(&["ok", "Straße"], &["stop"]);
+        for (body, want) in [
+            ("ye\u{17F}", None),
+            ("YE\u{17F}", None),
+            ("ye\u{17F}!", None),
+            ("o\u{212A}", None),
+            ("\u{17F}top", None),
+            ("OK", Some(Vote::Approve)),
+            ("Ok!", Some(Vote::Approve)),
+            ("YES", Some(Vote::Approve)),
+            ("straße", Some(Vote::Approve)),
+            ("STRASSE", None),
+            ("STOP", Some(Vote::Deny(None))),
+        ] {
+            assert_eq!(w.classify(body), want, "{body:?}");
+        }
+        // A custom word written with a look-alike is that word, not its ASCII twin.
+        let kelvin = words(&["o\u{212A}"], &[]);
+        assert_eq!(kelvin.classify("o\u{212A}"), Some(Vote::Approve));
+        assert_eq!(kelvin.classify("ok"), None);
+        assert_eq!(kelvin.classify("OK"), None);
+    }
+
+    #[test]
+    fn fold_pairs_only_round_trip_cases() {
+        for (c, want) in [
+            ('A', 'a'),
+            ('a', 'a'),
+            ('Ç', 'ç'),
+            ('Σ', 'σ'),
+            ('ς', 'ς'),
+            ('\u{17F}', '\u{17F}'),
+            ('\u{212A}', '\u{212A}'),
+            ('\u{130}', '\u{130}'),
+            ('\u{1E9E}', '\u{1E9E}'),
+            ('+', '+'),
+        ] {
+            assert_eq!(fold(c), want, "{c:?}");
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
 use ops_core::Secret;
 
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, parse_span};
 
 /// `true|True|TRUE|false|False|FALSE`, as `@actions/core` reads booleans.
 fn boolean(value: &str) -> Result<bool, String> {
@@ -30,10 +30,28 @@ fn days(value: &str) -> Result<u32, String> {
 pub enum Target {
     /// DigitalOcean App Platform (`/v2/apps`).
     AppPlatform,
-    /// A Droplet over SSH with Docker Compose (not supported yet).
+    /// Droplets over SSH with Docker Compose (blue-green behind nginx, or recreate).
     DropletCompose,
     /// DigitalOcean Kubernetes (not supported yet).
     Doks,
+}
+
+/// How droplet-compose replaces the running release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Strategy {
+    /// A second colour of the app comes up beside the live one; the proxy switches when it is healthy.
+    BlueGreen,
+    /// `docker compose up -d --wait` in place (short downtime; no proxy needed).
+    Recreate,
+}
+
+/// The proxy in front of a droplet-compose app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Proxy {
+    /// nginx: the deploy rewrites an `upstream` file, checks the configuration and reloads.
+    Nginx,
+    /// No proxy (only with `strategy: recreate`).
+    None,
 }
 
 /// What to do.
@@ -71,7 +89,7 @@ pub struct Args {
     )]
     pub api_url: String,
 
-    /// Where to deploy: `app-platform`; `droplet-compose` and `doks` are not supported yet.
+    /// Where to deploy: `app-platform` or `droplet-compose`; `doks` is not supported yet.
     #[arg(long, env = "INPUT_TARGET", value_enum, default_value = "app-platform")]
     pub target: Target,
 
@@ -186,6 +204,208 @@ pub struct Args {
     /// GitHub environment name for the deployment record (default: the app name).
     #[arg(long, env = "INPUT_ENVIRONMENT", value_name = "NAME")]
     pub environment: Option<String>,
+
+    // ── droplet-compose ────────────────────────────────────────────────────────────────────────
+    /// droplet-compose: the hosts, one per line, `[user@]host[:port]` (user `root`, port 22 by default).
+    #[arg(long, env = "INPUT_HOSTS", value_name = "HOSTS")]
+    pub hosts: Option<String>,
+
+    /// droplet-compose: the private key to log in with (OpenSSH or PEM text). Masked; never printed.
+    #[arg(long = "ssh-key", env = "INPUT_SSH_KEY", value_name = "KEY")]
+    pub ssh_key: Option<Secret>,
+
+    /// droplet-compose: the hosts' keys as known_hosts lines (plain or hashed, as `ssh-keyscan [-H]`
+    /// prints them). This and/or `host-fingerprints` is required: host keys are always pinned.
+    #[arg(long = "known-hosts", env = "INPUT_KNOWN_HOSTS", value_name = "LINES")]
+    pub known_hosts: Option<String>,
+
+    /// droplet-compose: accepted host key fingerprints, `SHA256:…`, one per line or comma-separated
+    /// (any of them matches any host).
+    #[arg(
+        long = "host-fingerprints",
+        env = "INPUT_HOST_FINGERPRINTS",
+        value_name = "SHA256:…"
+    )]
+    pub host_fingerprints: Option<String>,
+
+    /// droplet-compose: the Compose file, relative to the workspace (default `compose.yaml`, then
+    /// `docker-compose.yml`).
+    #[arg(long = "compose-file", env = "INPUT_COMPOSE_FILE", value_name = "FILE")]
+    pub compose_file: Option<PathBuf>,
+
+    /// droplet-compose: the app's env file, `KEY=value` per line. Secret: written on the host with mode
+    /// 0600, never printed and never on a command line; every value is masked.
+    #[arg(long = "env", env = "INPUT_ENV", value_name = "KEY=VALUE")]
+    pub app_env: Option<Secret>,
+
+    /// droplet-compose: the Compose project name (default: `name:` in the Compose file, else the
+    /// repository's name).
+    #[arg(long, env = "INPUT_PROJECT", value_name = "NAME")]
+    pub project: Option<String>,
+
+    /// droplet-compose: `blue-green` (two colours behind the proxy, no downtime) or `recreate` (`up -d`
+    /// in place, short downtime).
+    #[arg(long, env = "INPUT_STRATEGY", value_enum, default_value = "blue-green")]
+    pub strategy: Strategy,
+
+    /// droplet-compose: `service:port` that the proxy sends traffic to (required for blue-green).
+    #[arg(long, env = "INPUT_ROUTE", value_name = "SERVICE:PORT")]
+    pub route: Option<String>,
+
+    /// droplet-compose: the proxy in front of the app: `nginx` or `none`.
+    #[arg(long, env = "INPUT_PROXY", value_enum, default_value = "nginx")]
+    pub proxy: Proxy,
+
+    /// droplet-compose: the nginx file holding the app's `upstream` block, which the deploy rewrites
+    /// (default `/etc/nginx/conf.d/<project>-upstream.conf`, included by Debian's and Ubuntu's nginx).
+    #[arg(
+        long = "proxy-upstream-file",
+        env = "INPUT_PROXY_UPSTREAM_FILE",
+        value_name = "PATH"
+    )]
+    pub proxy_upstream_file: Option<String>,
+
+    /// droplet-compose: the name of that `upstream` block (default: the project), for `proxy_pass
+    /// http://<name>;`.
+    #[arg(
+        long = "proxy-upstream-name",
+        env = "INPUT_PROXY_UPSTREAM_NAME",
+        value_name = "NAME"
+    )]
+    pub proxy_upstream_name: Option<String>,
+
+    /// droplet-compose: the command that checks the proxy's configuration before a reload.
+    #[arg(
+        long = "proxy-check",
+        env = "INPUT_PROXY_CHECK",
+        value_name = "COMMAND",
+        default_value = "nginx -t"
+    )]
+    pub proxy_check: String,
+
+    /// droplet-compose: the command that reloads the proxy (gracefully: in-flight requests finish).
+    #[arg(
+        long = "proxy-reload",
+        env = "INPUT_PROXY_RELOAD",
+        value_name = "COMMAND",
+        default_value = "nginx -s reload"
+    )]
+    pub proxy_reload: String,
+
+    /// droplet-compose: the HTTP path that must answer 2xx on the `route` service.
+    #[arg(
+        long = "health-path",
+        env = "INPUT_HEALTH_PATH",
+        value_name = "PATH",
+        default_value = "/health"
+    )]
+    pub health_path: String,
+
+    /// droplet-compose: consecutive 2xx answers on `health-path` before traffic moves.
+    #[arg(
+        long = "health-successes",
+        env = "INPUT_HEALTH_SUCCESSES",
+        value_name = "N",
+        default_value = "3"
+    )]
+    pub health_successes: u32,
+
+    /// droplet-compose: longest wait for the health gate's consecutive 2xx answers.
+    #[arg(long = "health-timeout", env = "INPUT_HEALTH_TIMEOUT", value_name = "DURATION",
+          default_value = "60s", value_parser = parse_duration)]
+    pub health_timeout: Duration,
+
+    /// droplet-compose: how long to keep watching the new release after the switch (containers running,
+    /// no restarts, health path 2xx); a failure in that window switches back. `0s` turns it off.
+    #[arg(long, env = "INPUT_OBSERVE", value_name = "DURATION", default_value = "30s", value_parser = parse_span)]
+    pub observe: Duration,
+
+    /// droplet-compose: wait this long after the switch before stopping the old colour, so the proxy's
+    /// old workers finish their requests.
+    #[arg(long, env = "INPUT_DRAIN", value_name = "DURATION", default_value = "5s", value_parser = parse_span)]
+    pub drain: Duration,
+
+    /// droplet-compose: a command run as a one-off container of the new release before any traffic
+    /// moves (`docker compose run --rm`), such as `npx prisma migrate deploy`; its failure stops the deploy.
+    #[arg(long = "pre-deploy", env = "INPUT_PRE_DEPLOY", value_name = "COMMAND")]
+    pub pre_deploy: Option<String>,
+
+    /// droplet-compose: the service `pre-deploy` runs in (default: the `route` service).
+    #[arg(
+        long = "pre-deploy-service",
+        env = "INPUT_PRE_DEPLOY_SERVICE",
+        value_name = "SERVICE"
+    )]
+    pub pre_deploy_service: Option<String>,
+
+    /// droplet-compose: allow `images` with a tag and no digest (a warning instead of an error).
+    #[arg(long = "allow-mutable-tags", env = "INPUT_ALLOW_MUTABLE_TAGS", value_name = "BOOL",
+          default_value = "false", value_parser = boolean, action = ArgAction::Set)]
+    pub allow_mutable_tags: bool,
+
+    /// droplet-compose: releases kept on each host for rollback (images of older ones are pruned).
+    #[arg(
+        long = "keep-releases",
+        env = "INPUT_KEEP_RELEASES",
+        value_name = "N",
+        default_value = "5"
+    )]
+    pub keep_releases: usize,
+
+    /// droplet-compose: where releases and locks live on the host.
+    #[arg(
+        long = "state-dir",
+        env = "INPUT_STATE_DIR",
+        value_name = "PATH",
+        default_value = "/var/lib/ops-actions"
+    )]
+    pub state_dir: String,
+
+    /// droplet-compose: the release to roll back to (`action: rollback`; default: the one before the current).
+    #[arg(long, env = "INPUT_RELEASE", value_name = "ID")]
+    pub release: Option<String>,
+
+    /// droplet-compose: longest wait for a TCP connection and the SSH handshake to a host.
+    #[arg(long = "connect-timeout", env = "INPUT_CONNECT_TIMEOUT", value_name = "DURATION",
+          default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// droplet-compose: longest time one remote command may take.
+    #[arg(long = "command-timeout", env = "INPUT_COMMAND_TIMEOUT", value_name = "DURATION",
+          default_value = "5m", value_parser = parse_duration)]
+    pub command_timeout: Duration,
+
+    /// droplet-compose: longest wait for another deploy's lock on the project.
+    #[arg(long = "lock-timeout", env = "INPUT_LOCK_TIMEOUT", value_name = "DURATION",
+          default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+
+    /// droplet-compose: a lock whose holder sent no heartbeat for this long is taken over (its holder
+    /// is named in the log).
+    #[arg(long = "lock-stale", env = "INPUT_LOCK_STALE", value_name = "DURATION",
+          default_value = "2m", value_parser = parse_duration)]
+    pub lock_stale: Duration,
+
+    /// droplet-compose: registry to log in to on the host before pulling (with `registry-username`
+    /// and `registry-password`; the password goes over stdin, never on a command line).
+    #[arg(long, env = "INPUT_REGISTRY", value_name = "HOST")]
+    pub registry: Option<String>,
+
+    /// droplet-compose: user name for `registry`.
+    #[arg(
+        long = "registry-username",
+        env = "INPUT_REGISTRY_USERNAME",
+        value_name = "USER"
+    )]
+    pub registry_username: Option<String>,
+
+    /// droplet-compose: password or token for `registry`. Masked; never printed.
+    #[arg(
+        long = "registry-password",
+        env = "INPUT_REGISTRY_PASSWORD",
+        value_name = "TOKEN"
+    )]
+    pub registry_password: Option<Secret>,
 }
 
 /// The clap command, for the action contract test.

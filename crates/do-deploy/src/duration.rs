@@ -12,6 +12,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Parses a duration that may be zero (`0s` turns a wait off).
+pub fn parse_span(text: &str) -> Result<Duration, String> {
+    if matches!(text.trim(), "0" | "0s") {
+        return Ok(Duration::ZERO);
+    }
+    ops_core::duration::parse(text)
+}
+
 /// `45s`, `2m05s`, `1h02m`: compact, for progress lines and messages.
 pub fn human(d: Duration) -> String {
     let secs = d.as_secs();

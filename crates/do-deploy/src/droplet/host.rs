@@ -1,0 +1,1012 @@
+//! One host's deploy: lock, release, pull, shared services, migration, the new colour, digests,
+//! health gate, proxy switch, observation, the old colour stopped (not removed), `current`, prune,
+//! unlock. Every failure before the switch leaves the live release serving and removes the new
+//! one; a failure after it switches back. What happened is a [`HostReport`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ops_core::Runner;
+use serde_json::{Value, json};
+
+use super::compose::digest_of;
+use super::remote::{self, Container, Layout};
+use super::ssh::{Host, Session, SshError, quote, tail};
+use super::{Plan, Want};
+use crate::cli::Strategy;
+use crate::duration::human;
+use crate::flow::{Cancel, Deadline, Limit};
+
+/// How one host ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostResult {
+    /// The new release is live.
+    Live,
+    /// Failed; the previous release serves again (traffic had moved, or the recreate was undone).
+    RolledBack(String),
+    /// Failed before traffic moved: the previous release kept serving (or there was none).
+    Failed(String),
+    /// Failed, and putting the previous release back failed too.
+    RollbackFailed(String, String),
+    /// Not tried (an earlier host failed).
+    Untouched,
+}
+
+/// One host's row in the summary.
+#[derive(Debug, Clone)]
+pub struct HostReport {
+    /// `user@host`.
+    pub host: String,
+    /// The release deployed (or tried).
+    pub release: String,
+    /// The release live before.
+    pub previous: Option<String>,
+    /// The colour it went to (blue-green).
+    pub colour: Option<&'static str>,
+    /// How it ended.
+    pub result: HostResult,
+    /// Phase timings.
+    pub phases: Vec<(&'static str, Duration)>,
+    /// Health evidence (probes, digests, observation).
+    pub evidence: Vec<String>,
+    /// Whether the failure is the user's configuration (exit 2 when nothing changed anywhere).
+    pub input_error: bool,
+}
+
+/// Everything one host's deploy needs.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Where output goes.
+    pub runner: &'a Runner,
+    /// SIGINT/SIGTERM.
+    pub cancel: &'a Cancel,
+    /// The whole deploy's deadline.
+    pub deadline: Deadline,
+}
+
+/// What is live on the host.
+#[derive(Debug, Clone, Default)]
+struct Live {
+    release: Option<String>,
+    colour: Option<&'static str>,
+    releases: Vec<String>,
+}
+
+struct Failure {
+    message: String,
+    /// The user's configuration, not the host.
+    input: bool,
+}
+
+impl From<SshError> for Failure {
+    fn from(e: SshError) -> Self {
+        Self {
+            input: e.is_input(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            input: false,
+        }
+    }
+}
+
+struct Run<'a, 'b> {
+    ctx: &'b Ctx<'a>,
+    s: Arc<Session>,
+    host: String,
+    layout: Layout,
+    phases: Vec<(&'static str, Duration)>,
+    evidence: Vec<String>,
+}
+
+fn colour_other(c: Option<&'static str>) -> &'static str {
+    match c {
+        Some("blue") => "green",
+        _ => "blue",
+    }
+}
+
+fn colour_name(c: &str) -> Option<&'static str> {
+    match c {
+        "blue" => Some("blue"),
+        "green" => Some("green"),
+        _ => None,
+    }
+}
+
+impl Run<'_, '_> {
+    fn limit(&self) -> Limit {
+        self.ctx
+            .deadline
+            .bound(Limit::new("command-timeout", self.ctx.plan.command_timeout))
+    }
+
+    fn say(&self, text: &str) {
+        self.ctx.runner.info(&format!("{}: {text}", self.host));
+    }
+
+    /// Runs a checked step, timing it; a failure carries the (masked, fenced) stderr tail.
+    async fn step(
+        &mut self,
+        phase: &'static str,
+        script: &str,
+        stdin: Option<&[u8]>,
+    ) -> Result<String, Failure> {
+        if let Some(sig) = self.ctx.cancel.signal() {
+            return Err(format!("cancelled by {sig} before step `{phase}`").into());
+        }
+        let started = Instant::now();
+        let limit = self.limit();
+        let result = tokio::select! {
+            r = self.s.checked(phase, script, stdin, limit) => r,
+            sig = self.ctx.cancel.cancelled() => {
+                return Err(format!("cancelled by {sig} during step `{phase}`").into());
+            }
+        };
+        let took = started.elapsed();
+        match result {
+            Ok(out) => {
+                self.phases.push((phase, took));
+                self.ctx
+                    .runner
+                    .debug(&format!("{}: step `{phase}` ok ({})", self.host, human(took)));
+                Ok(out)
+            }
+            Err(e) => {
+                if let SshError::Step { stderr, .. } = &e
+                    && !stderr.trim().is_empty()
+                {
+                    self.ctx
+                        .runner
+                        .info(&format!("{}: last lines of `{phase}`'s stderr:", self.host));
+                    self.ctx.runner.untrusted(&self.ctx.runner.redact(stderr));
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Same, but a failure is only logged (clean-up steps).
+    async fn try_step(&mut self, phase: &'static str, script: &str, stdin: Option<&[u8]>) -> bool {
+        let limit = self.limit().max_with(Duration::from_secs(20));
+        match self.s.checked(phase, script, stdin, limit).await {
+            Ok(_) => true,
+            Err(e) => {
+                self.ctx.runner.warning(&format!("{e}"));
+                if let SshError::Step { stderr, .. } = &e
+                    && !stderr.trim().is_empty()
+                {
+                    self.ctx.runner.untrusted(&self.ctx.runner.redact(stderr));
+                }
+                false
+            }
+        }
+    }
+}
+
+trait AtLeast {
+    fn max_with(self, d: Duration) -> Self;
+}
+
+impl AtLeast for Limit {
+    fn max_with(self, d: Duration) -> Self {
+        if self.value < d {
+            Self::new(self.input, d)
+        } else {
+            self
+        }
+    }
+}
+
+/// Deploys (or, for `want = Rollback`, re-activates an earlier release) on one host.
+pub async fn deploy(ctx: &Ctx<'_>, host: &Host, want: &Want) -> HostReport {
+    let plan = ctx.plan;
+    let mut report = HostReport {
+        host: host.to_string(),
+        release: match want {
+            Want::New => plan.release_id.clone(),
+            Want::Release(id) => id.clone().unwrap_or_default(),
+        },
+        previous: None,
+        colour: None,
+        result: HostResult::Untouched,
+        phases: Vec::new(),
+        evidence: Vec::new(),
+        input_error: false,
+    };
+    let started = Instant::now();
+    ctx.runner.info(&format!("{host}: connecting (host key pinned)"));
+    let limit = ctx
+        .deadline
+        .bound(Limit::new("connect-timeout", plan.connect_timeout));
+    let session = match Session::connect(host, Arc::clone(&plan.pins), Arc::clone(&plan.key), limit).await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            report.input_error = e.is_input();
+            report.result = HostResult::Failed(e.to_string());
+            return report;
+        }
+    };
+    report.phases.push(("connect", started.elapsed()));
+    let mut run = Run {
+        ctx,
+        s: Arc::clone(&session),
+        host: host.to_string(),
+        layout: plan.layout.clone(),
+        phases: std::mem::take(&mut report.phases),
+        evidence: Vec::new(),
+    };
+    let token = plan.lock_token.clone();
+    let locked = lock(&mut run, &token).await;
+    match locked {
+        Ok(()) => {
+            let beat = heartbeat(Arc::clone(&session), run.layout.lock_beat(&token));
+            let result = body(&mut run, &mut report, want).await;
+            beat.abort();
+            let release = run.layout.lock_release(&token);
+            if !run.try_step("unlock", &release, None).await {
+                ctx.runner.warning(&format!(
+                    "{host}: could not release the deploy lock; the next deploy takes it over after `lock-stale`"
+                ));
+            }
+            report.result = result;
+        }
+        Err(f) => {
+            report.input_error = f.input;
+            report.result = HostResult::Failed(f.message);
+        }
+    }
+    report.phases = std::mem::take(&mut run.phases);
+    report.evidence = std::mem::take(&mut run.evidence);
+    session.close().await;
+    report
+}
+
+/// Takes the project's lock on the host, waiting up to `lock-timeout`, taking over a stale one.
+async fn lock(run: &mut Run<'_, '_>, token: &str) -> Result<(), Failure> {
+    let plan = run.ctx.plan;
+    let holder = serde_json::to_vec(&json!({
+        "token": token,
+        "holder": plan.identity.describe(),
+        "run_url": plan.identity.run_url,
+        "sha": plan.identity.sha,
+        "release": plan.release_id,
+        "since": plan.identity.started,
+    }))
+    .unwrap_or_default();
+    let started = Instant::now();
+    let mut last_note = None::<Instant>;
+    let script = run.layout.lock_take();
+    loop {
+        let out = run.s.run("lock", &script, Some(&holder), run.limit()).await?;
+        match out.code {
+            Some(0) => {
+                run.phases.push(("lock", started.elapsed()));
+                return Ok(());
+            }
+            Some(75) => {}
+            _ => {
+                return Err(format!(
+                    "step `lock` on `{}` failed with exit code {}: {}",
+                    run.host,
+                    out.code.map_or("none".to_owned(), |c| c.to_string()),
+                    run.ctx.runner.redact(&tail(&out.stderr, 5))
+                )
+                .into());
+            }
+        }
+        let mut lines = out.stdout.lines();
+        let age: u64 = lines
+            .next()
+            .and_then(|l| l.strip_prefix("age="))
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or(0);
+        let info: Value = serde_json::from_str(&lines.collect::<Vec<_>>().join("\n")).unwrap_or(Value::Null);
+        let who = info
+            .get("holder")
+            .and_then(Value::as_str)
+            .map(|h| ops_core::runner::printable(h).into_owned())
+            .unwrap_or_else(|| "an unknown holder".to_owned());
+        let their_token = info
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if age >= plan.lock_stale.as_secs() {
+            run.ctx.runner.warning(&format!(
+                "{}: taking over the deploy lock of {who}: no heartbeat for {} (`lock-stale` is {})",
+                run.host,
+                human(Duration::from_secs(age)),
+                human(plan.lock_stale)
+            ));
+            let breaking = run.layout.lock_break(&their_token);
+            run.s
+                .checked("lock takeover", &breaking, None, run.limit())
+                .await?;
+            continue;
+        }
+        let waited = started.elapsed();
+        if waited >= plan.lock_timeout {
+            return Err(format!(
+                "{}: another deploy holds the lock on project `{}`: {who} (heartbeat {} ago); {}",
+                run.host,
+                plan.project,
+                human(Duration::from_secs(age)),
+                Limit::new("lock-timeout", plan.lock_timeout).ran_out("waiting for it")
+            )
+            .into());
+        }
+        if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(15)) {
+            run.say(&format!(
+                "waiting for the deploy lock held by {who} ({} of `lock-timeout` {})",
+                human(waited),
+                human(plan.lock_timeout)
+            ));
+            last_note = Some(Instant::now());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            sig = run.ctx.cancel.cancelled() => return Err(format!("cancelled by {sig} while waiting for the lock").into()),
+        }
+    }
+}
+
+/// Touches the lock's heartbeat every 10 s while the deploy runs.
+fn heartbeat(session: Arc<Session>, script: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            let _ = session
+                .run(
+                    "lock heartbeat",
+                    &script,
+                    None,
+                    Limit::new("command-timeout", Duration::from_secs(10)),
+                )
+                .await;
+        }
+    })
+}
+
+/// The deploy itself, under the lock.
+async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> HostResult {
+    let plan = run.ctx.plan;
+    // What is live.
+    let state = match run
+        .step(
+            "read state",
+            &run.layout.read_state(plan.upstream_file.as_deref()),
+            None,
+        )
+        .await
+    {
+        Ok(s) => s,
+        Err(f) => {
+            report.input_error = f.input;
+            return HostResult::Failed(f.message);
+        }
+    };
+    let live = parse_state(&state, plan.strategy);
+    report.previous = live.release.clone();
+    if let Some(prev) = &live.release {
+        run.say(&format!(
+            "live release `{prev}`{}",
+            live.colour.map(|c| format!(" ({c})")).unwrap_or_default()
+        ));
+    } else {
+        run.say("no live release: this is the first deploy");
+    }
+    // Which release to activate.
+    let (release, fresh) = match want {
+        Want::New => (plan.release_id.clone(), true),
+        Want::Release(named) => {
+            let target = match named {
+                Some(id) => live.releases.iter().find(|r| *r == id).cloned(),
+                None => live.release.as_ref().and_then(|cur| {
+                    live.releases
+                        .iter()
+                        .rev()
+                        .find(|r| r.as_str() < cur.as_str())
+                        .cloned()
+                }),
+            };
+            match target {
+                Some(t) if Some(&t) == live.release.as_ref() => {
+                    return HostResult::Failed(format!("release `{t}` is already live"));
+                }
+                Some(t) => (t, false),
+                None => {
+                    report.input_error = true;
+                    return HostResult::Failed(match named {
+                        Some(id) => format!("no release `{id}` on the host (kept: {})", list(&live.releases)),
+                        None => format!(
+                            "no release before the live one on the host (kept: {})",
+                            list(&live.releases)
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    report.release.clone_from(&release);
+    let blue_green = plan.strategy == Strategy::BlueGreen;
+    let colour = blue_green.then(|| colour_other(live.colour));
+    report.colour = colour;
+    let project = match colour {
+        Some(c) => format!("{}-{c}", plan.project),
+        None => plan.project.clone(),
+    };
+    let dir = run.layout.release(&release);
+    let app_file = format!("{dir}/compose.app.json");
+    let shared_file = format!("{dir}/compose.shared.json");
+
+    // Apply: the release on disk (sealed by one rename), images, shared services, migration, new colour.
+    let applied: Result<(), Failure> = async {
+        if fresh {
+            run.step("upload release", &run.layout.release_prepare(&release), None)
+                .await?;
+            for (name, content) in &plan.files {
+                let script = run.layout.release_file(&release, name);
+                run.step("upload release", &script, Some(content.expose().as_bytes()))
+                    .await?;
+            }
+            run.step("upload release", &run.layout.release_seal(&release), None)
+                .await?;
+            if let Some(login) = &plan.registry_login {
+                let script = format!(
+                    "docker login --username {} --password-stdin {} >/dev/null",
+                    quote(&login.0),
+                    quote(&login.1)
+                );
+                run.step("registry login", &script, Some(login.2.expose().as_bytes()))
+                    .await?;
+            }
+            run.say("pulling images");
+            run.step(
+                "pull",
+                &format!("{} pull --quiet", remote::compose(&project, &app_file)),
+                None,
+            )
+            .await?;
+        }
+        let shared_exists = run
+            .s
+            .run(
+                "read release",
+                &format!("test -f {}", quote(&shared_file)),
+                None,
+                run.limit(),
+            )
+            .await
+            .map(|o| o.code == Some(0))
+            .unwrap_or(false);
+        if shared_exists {
+            let wait = run.limit().value.as_secs().max(1);
+            run.step(
+                "shared services",
+                &format!(
+                    "{} up -d --no-recreate --wait --wait-timeout {wait}",
+                    remote::compose(&format!("{}-shared", plan.project), &shared_file)
+                ),
+                None,
+            )
+            .await?;
+        }
+        if fresh && let Some((service, args)) = &plan.pre_deploy {
+            run.say(&format!(
+                "running `pre-deploy` in a one-off `{service}` container of the new release"
+            ));
+            let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+            let script = format!(
+                "{} run --rm -T --no-deps {} {}",
+                remote::compose(&project, &app_file),
+                quote(service),
+                words.join(" ")
+            );
+            run.step("pre-deploy", &script, None).await?;
+        }
+        let wait = run.limit().value.as_secs().max(1);
+        run.say(&format!(
+            "starting release `{release}`{} and waiting for it to be healthy",
+            colour.map(|c| format!(" as {c}")).unwrap_or_default()
+        ));
+        run.step(
+            "up",
+            &format!(
+                "{} up -d --wait --wait-timeout {wait} --remove-orphans --pull never",
+                remote::compose(&project, &app_file)
+            ),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+
+    let mut switched = false;
+    let verified: Result<Option<u16>, Failure> = match applied {
+        Err(f) => Err(f),
+        Ok(()) => verify(run, &project, &dir, fresh).await,
+    };
+    let port = match verified {
+        Ok(p) => p,
+        Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
+    };
+    // Switch (blue-green) and observe.
+    if blue_green && let Some(port) = port {
+        let content = upstream(plan, &release, colour.unwrap_or("blue"), port);
+        let script = remote::proxy_switch(
+            plan.upstream_file.as_deref().unwrap_or_default(),
+            &plan.proxy_check,
+            &plan.proxy_reload,
+        );
+        let t = Instant::now();
+        match run.step("switch", &script, Some(content.as_bytes())).await {
+            Ok(_) => {
+                switched = true;
+                run.say(&format!(
+                    "traffic switched to `{release}` ({}) in {} ms",
+                    colour.unwrap_or_default(),
+                    t.elapsed().as_millis()
+                ));
+            }
+            Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
+        }
+    }
+    if let Err(f) = observe(run, &project, port).await {
+        return undo(run, report, &live, &release, &project, fresh, switched, f).await;
+    }
+    // Done: `current`, the old colour stopped (kept for a fast rollback), old releases pruned.
+    if let Err(f) = run
+        .step("set current", &run.layout.set_current(&release), None)
+        .await
+    {
+        run.ctx.runner.warning(&format!("{}: {}", run.host, f.message));
+    }
+    if blue_green && live.colour.is_some() {
+        if !plan.drain.is_zero() {
+            run.say(&format!("draining the old colour for {}", human(plan.drain)));
+            tokio::time::sleep(plan.drain).await;
+        }
+        let old = format!("{}-{}", plan.project, live.colour.unwrap_or("blue"));
+        run.try_step(
+            "stop old colour",
+            &format!("docker compose -p {} stop", quote(&old)),
+            None,
+        )
+        .await;
+    }
+    prune(run, &live, &release).await;
+    HostResult::Live
+}
+
+/// Digests of what runs equal the requested ones; the route's published port.
+async fn verify(
+    run: &mut Run<'_, '_>,
+    project: &str,
+    dir: &str,
+    fresh: bool,
+) -> Result<Option<u16>, Failure> {
+    let plan = run.ctx.plan;
+    let out = run
+        .step("verify digests", &remote::inspect(project), None)
+        .await?;
+    let containers = remote::parse_inspect(&out);
+    let images: std::collections::BTreeMap<String, String> = if fresh {
+        plan.images.clone()
+    } else {
+        // An earlier release: its own record says what it ran.
+        let text = run
+            .step("read release", &run.layout.release_read_json(dir), None)
+            .await?;
+        serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("images").cloned())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    };
+    for (service, image) in &images {
+        let mine: Vec<&Container> = containers.iter().filter(|c| &c.service == service).collect();
+        if mine.is_empty() {
+            return Err(format!("service `{service}` has no container after `up`").into());
+        }
+        for c in &mine {
+            if c.status != "running" {
+                return Err(format!("service `{service}` is {} after `up`", c.status).into());
+            }
+            if let Some(want) = digest_of(image)
+                && !c.digests.iter().any(|d| digest_of(d) == Some(want))
+            {
+                return Err(format!(
+                    "service `{service}` runs image {} ({}), not the requested `{image}`",
+                    c.image,
+                    if c.digests.is_empty() {
+                        "no repo digest".to_owned()
+                    } else {
+                        c.digests.join(", ")
+                    }
+                )
+                .into());
+            }
+        }
+        run.evidence.push(format!(
+            "`{service}` runs {}",
+            digest_of(image).map_or_else(|| image.clone(), str::to_owned)
+        ));
+    }
+    let Some((route, port)) = &plan.route else {
+        return Ok(None);
+    };
+    let published = run
+        .step(
+            "route port",
+            &format!(
+                "docker compose -p {} port {} {port}",
+                quote(project),
+                quote(route)
+            ),
+            None,
+        )
+        .await?;
+    let host_port = published
+        .trim()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .ok_or_else(|| {
+            format!(
+                "`{route}` publishes no port for {port} (got `{}`)",
+                published.trim()
+            )
+        })?;
+    // The health gate: N consecutive 2xx through the route, within `health-timeout`.
+    let need = plan.health_successes.max(1);
+    let gate = run
+        .ctx
+        .deadline
+        .bound(Limit::new("health-timeout", plan.health_timeout));
+    let mut streak = 0;
+    let mut last = String::from("none yet");
+    let started = Instant::now();
+    while streak < need {
+        if started.elapsed() >= gate.value {
+            return Err(format!(
+                "health gate: {}; `GET {}` on `{route}` needs {need} consecutive 2xx, last answer: {last}",
+                gate.ran_out("waiting for it"),
+                plan.health_path
+            )
+            .into());
+        }
+        if let Some(sig) = run.ctx.cancel.signal() {
+            return Err(format!("cancelled by {sig} during the health gate").into());
+        }
+        match run
+            .s
+            .http_get(
+                host_port,
+                &plan.health_path,
+                Limit::new("health-timeout", Duration::from_secs(5)),
+            )
+            .await
+        {
+            Ok(code) if (200..300).contains(&code) => {
+                streak += 1;
+                last = code.to_string();
+            }
+            Ok(code) => {
+                streak = 0;
+                last = code.to_string();
+            }
+            Err(e) => {
+                streak = 0;
+                last = e;
+            }
+        }
+        if streak < need {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    run.phases.push(("health gate", started.elapsed()));
+    run.evidence.push(format!(
+        "{need} consecutive 2xx on `GET {}` via `{route}:{port}`",
+        plan.health_path
+    ));
+    Ok(Some(host_port))
+}
+
+/// Watches the new release for `observe`: containers running, no restarts, not unhealthy, 2xx.
+async fn observe(run: &mut Run<'_, '_>, project: &str, port: Option<u16>) -> Result<(), Failure> {
+    let plan = run.ctx.plan;
+    if plan.observe.is_zero() {
+        return Ok(());
+    }
+    run.say(&format!("observing the new release for {}", human(plan.observe)));
+    let started = Instant::now();
+    let baseline = remote::parse_inspect(&run.step("observe", &remote::inspect(project), None).await?);
+    let mut checks = 0u32;
+    while started.elapsed() < plan.observe {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            sig = run.ctx.cancel.cancelled() => return Err(format!("cancelled by {sig} during observation").into()),
+        }
+        let now = remote::parse_inspect(&run.step("observe", &remote::inspect(project), None).await?);
+        for c in &baseline {
+            let Some(n) = now.iter().find(|n| n.service == c.service && n.image == c.image) else {
+                return Err(format!("observation: the `{}` container is gone", c.service).into());
+            };
+            if n.status != "running" {
+                return Err(format!("observation: `{}` is {} after going live", n.service, n.status).into());
+            }
+            if n.restarts > c.restarts {
+                return Err(format!(
+                    "observation: `{}` restarted {} time(s) after going live",
+                    n.service,
+                    n.restarts - c.restarts
+                )
+                .into());
+            }
+            if n.health == "unhealthy" {
+                return Err(format!("observation: `{}` became unhealthy after going live", n.service).into());
+            }
+        }
+        if let Some(port) = port {
+            match run
+                .s
+                .http_get(
+                    port,
+                    &plan.health_path,
+                    Limit::new("health probe", Duration::from_secs(5)),
+                )
+                .await
+            {
+                Ok(code) if (200..300).contains(&code) => {}
+                Ok(code) => {
+                    return Err(format!(
+                        "observation: `GET {}` answered {code} after going live",
+                        plan.health_path
+                    )
+                    .into());
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "observation: `GET {}` failed after going live: {e}",
+                        plan.health_path
+                    )
+                    .into());
+                }
+            }
+        }
+        checks += 1;
+    }
+    run.phases.push(("observe", started.elapsed()));
+    run.evidence.push(format!(
+        "observed {} ({checks} checks): running, no restarts, health 2xx",
+        human(plan.observe)
+    ));
+    Ok(())
+}
+
+/// After a failure: put the previous release back (switch back, or bring it up again for recreate),
+/// stop the new one, discard its release.
+#[allow(clippy::too_many_arguments)]
+async fn undo(
+    run: &mut Run<'_, '_>,
+    report: &mut HostReport,
+    live: &Live,
+    release: &str,
+    project: &str,
+    fresh: bool,
+    switched: bool,
+    failure: Failure,
+) -> HostResult {
+    let plan = run.ctx.plan;
+    report.input_error = failure.input;
+    let reason = failure.message;
+    run.ctx.runner.error(&format!("{}: {reason}", run.host));
+    let blue_green = plan.strategy == Strategy::BlueGreen;
+    let mut rollback_error = None;
+    if blue_green {
+        if switched {
+            // Traffic moved: point the proxy back at the old colour, which still runs.
+            let old_project = format!("{}-{}", plan.project, live.colour.unwrap_or("blue"));
+            let back = async {
+                let (route, port) = plan.route.as_ref().ok_or_else(|| "no route".to_owned())?;
+                let published = run
+                    .s
+                    .checked(
+                        "rollback",
+                        &format!(
+                            "docker compose -p {} port {} {port}",
+                            quote(&old_project),
+                            quote(route)
+                        ),
+                        None,
+                        run.limit(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let old_port = published
+                    .trim()
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| p.parse::<u16>().ok())
+                    .ok_or_else(|| "the old colour publishes no port".to_owned())?;
+                let content = upstream(
+                    plan,
+                    live.release.as_deref().unwrap_or_default(),
+                    live.colour.unwrap_or("blue"),
+                    old_port,
+                );
+                let script = remote::proxy_switch(
+                    plan.upstream_file.as_deref().unwrap_or_default(),
+                    &plan.proxy_check,
+                    &plan.proxy_reload,
+                );
+                run.s
+                    .checked("rollback", &script, Some(content.as_bytes()), run.limit())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<(), String>(())
+            };
+            match back.await {
+                Ok(()) => run.say(&format!(
+                    "traffic switched back to `{}`",
+                    live.release.as_deref().unwrap_or_default()
+                )),
+                Err(e) => rollback_error = Some(e),
+            }
+        }
+        if live.release.is_some() || !switched {
+            run.try_step(
+                "stop new colour",
+                &format!("docker compose -p {} stop", quote(project)),
+                None,
+            )
+            .await;
+        }
+    } else if let Some(prev) = &live.release {
+        // Recreate: bring the previous release's files up again (its images are still on the host).
+        let dir = run.layout.release(prev);
+        let wait = run.limit().value.as_secs().max(1);
+        let script = format!(
+            "{} up -d --wait --wait-timeout {wait} --remove-orphans --pull never",
+            remote::compose(project, &format!("{dir}/compose.app.json"))
+        );
+        match run.s.checked("rollback", &script, None, run.limit()).await {
+            Ok(_) => run.say(&format!("release `{prev}` is back")),
+            Err(e) => rollback_error = Some(e.to_string()),
+        }
+    }
+    if fresh {
+        run.try_step("discard release", &run.layout.release_discard(release), None)
+            .await;
+    }
+    match (
+        rollback_error,
+        switched || (!blue_green && live.release.is_some()),
+    ) {
+        (Some(e), _) => HostResult::RollbackFailed(reason, e),
+        (None, true) if live.release.is_some() => HostResult::RolledBack(reason),
+        (None, _) => HostResult::Failed(match &live.release {
+            Some(prev) => format!("{reason}; release `{prev}` kept serving (traffic never moved)"),
+            None => reason,
+        }),
+    }
+}
+
+/// Keeps `keep-releases` releases (always the live one) and removes the images only dropped ones used.
+async fn prune(run: &mut Run<'_, '_>, live: &Live, release: &str) {
+    let plan = run.ctx.plan;
+    let mut all = live.releases.clone();
+    if !all.iter().any(|r| r == release) {
+        all.push(release.to_owned());
+    }
+    all.sort();
+    let keep_n = plan.keep_releases.max(1);
+    if all.len() <= keep_n {
+        return;
+    }
+    let drop: Vec<String> = all[..all.len() - keep_n]
+        .iter()
+        .filter(|r| r.as_str() != release && Some(r.as_str()) != live.release.as_deref())
+        .cloned()
+        .collect();
+    let keep: Vec<String> = all.iter().filter(|r| !drop.contains(r)).cloned().collect();
+    let mut keep_images = Vec::new();
+    let mut drop_images = Vec::new();
+    for (ids, out) in [(&keep, &mut keep_images), (&drop, &mut drop_images)] {
+        for id in ids {
+            let dir = run.layout.release(id);
+            if let Ok(text) = run
+                .s
+                .checked("prune", &run.layout.release_read_json(&dir), None, run.limit())
+                .await
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+                && let Some(images) = v.get("images").and_then(Value::as_object)
+            {
+                out.extend(images.values().filter_map(Value::as_str).map(str::to_owned));
+            }
+        }
+    }
+    let script = run.layout.prune(&drop, &keep_images, &drop_images);
+    if run.try_step("prune", &script, None).await && !drop.is_empty() {
+        run.say(&format!("pruned {} old release(s): {}", drop.len(), list(&drop)));
+    }
+}
+
+/// The upstream file: a marker line the next deploy reads, and the block nginx includes.
+pub fn upstream(plan: &Plan, release: &str, colour: &str, port: u16) -> String {
+    format!(
+        "# ops-actions release={release} colour={colour} port={port}\n# written by do-deploy on every deploy; edits here are replaced\nupstream {} {{\n    server 127.0.0.1:{port};\n}}\n",
+        plan.upstream_name
+    )
+}
+
+fn parse_state(text: &str, strategy: Strategy) -> Live {
+    let mut live = Live::default();
+    let mut current = None;
+    for line in text.lines() {
+        if let Some(c) = line.strip_prefix("current=") {
+            current = Some(c.trim().to_owned()).filter(|c| !c.is_empty());
+        } else if let Some(r) = line.strip_prefix("release=") {
+            live.releases.push(r.trim().to_owned());
+        } else if let Some(u) = line.strip_prefix("upstream=") {
+            for field in u.split_whitespace() {
+                match field.split_once('=') {
+                    Some(("release", r)) if strategy == Strategy::BlueGreen => {
+                        live.release = Some(r.to_owned())
+                    }
+                    Some(("colour", c)) => live.colour = colour_name(c),
+                    _ => {}
+                }
+            }
+        }
+    }
+    // The proxy is the truth for blue-green (a deploy cut after the switch leaves `current` behind).
+    if live.release.is_none() {
+        live.release = current;
+    }
+    if live.release.as_ref().is_some_and(|r| !live.releases.contains(r)) {
+        live.releases.push(live.release.clone().unwrap_or_default());
+        live.releases.sort();
+    }
+    live
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "none".to_owned();
+    }
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_prefers_the_proxy() {
+        let s = "current=r1\nrelease=r1\nrelease=r2\nupstream=release=r2 colour=green port=4000\n";
+        let live = parse_state(s, Strategy::BlueGreen);
+        assert_eq!(live.release.as_deref(), Some("r2"));
+        assert_eq!(live.colour, Some("green"));
+        assert_eq!(live.releases, ["r1", "r2"]);
+        let live = parse_state("current=r1\nrelease=r1\n", Strategy::Recreate);
+        assert_eq!(live.release.as_deref(), Some("r1"));
+        let live = parse_state("current=\n", Strategy::BlueGreen);
+        assert_eq!(live.release, None);
+        assert_eq!(colour_other(None), "blue");
+        assert_eq!(colour_other(Some("blue")), "green");
+        assert_eq!(colour_other(Some("green")), "blue");
+    }
+}

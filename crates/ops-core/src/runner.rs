@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::env::Env;
 use crate::finding::Level;
-use crate::secret::redact;
+use crate::secret::{Redactor, Secret, basic_credential, derived_forms, redact, url_masks};
 
 /// GitHub shows at most this many annotations of each kind (error, warning, notice) per step
 /// (runner `ExecutionContext._maxCountPerIssueType`). A composite action's inner steps share one budget.
@@ -217,12 +217,26 @@ impl Runner {
         redact(text, &self.state().masks)
     }
 
-    /// `::add-mask::value`: hides the value (and each of its lines) in this and later log lines.
-    /// Call before anything derived from a secret could print. Empty values are ignored.
+    /// A [`Redactor`] for everything masked so far: what the log hides, for the files and reports a
+    /// tool writes itself (SARIF, JSON, comments). Take it after the last `mask`.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(&self.state().masks)
+    }
+
+    /// `::add-mask::value`: hides the value (and each of its lines) in this and later log lines, and its
+    /// [derived forms](crate::secret::derived_forms) (percent-decoded and -encoded, base64), in which
+    /// servers and libraries echo a secret. Call before anything derived from a secret could print.
+    /// Empty values are ignored.
     pub fn mask(&self, value: &str) {
+        let forms: Vec<String> = derived_forms(value)
+            .into_iter()
+            .skip(1)
+            .filter(|form| !form.contains(['\n', '\r']))
+            .collect();
         let lines: Vec<&str> = std::iter::once(value)
             .chain(value.lines())
             .map(|l| l.trim_end_matches('\r'))
+            .chain(forms.iter().map(String::as_str))
             .filter(|l| !l.trim().is_empty())
             .collect();
         if lines.is_empty() {
@@ -240,9 +254,64 @@ impl Runner {
         let _ = state.sink.flush();
     }
 
-    /// An informational log line.
+    /// Masks a password sent with HTTP basic authentication: the password (with its derived forms) and
+    /// the header's credential `base64(user:password)`, which a server that echoes the `Authorization`
+    /// header shows and the password's own forms do not hide.
+    pub fn mask_basic(&self, user: &str, password: &Secret) {
+        if password.expose().trim().is_empty() {
+            return;
+        }
+        self.mask(password.expose());
+        self.mask(basic_credential(user, password).expose());
+    }
+
+    /// Masks a URL that may carry credentials, given as the input `input` (`database-url`): the URL and
+    /// its `user:password@` part always, the password on its own only when that cannot blank ordinary
+    /// words in the log ([`crate::secret::weak_password`]); an info line says when it is not.
+    pub fn mask_url(&self, input: &str, url: &Secret) {
+        let masks = url_masks(url.expose());
+        for mask in &masks.masks {
+            self.mask(mask);
+        }
+        if let Some(reason) = masks.password_left_out {
+            self.info(&format!(
+                "the password in `{input}` is not masked on its own ({reason}, so masking it would hide that word everywhere in the log); the whole URL and its `user:password@` part are masked"
+            ));
+        }
+    }
+
+    /// An informational log line. Inside Actions no line of it can run a workflow command: control
+    /// characters show as escapes (`\0`, `\r`, `\u{1b}`), and a message with a line the runner would
+    /// read as a command (`::…` or `##[…`, from a file name or a linter's text) is fenced with
+    /// `::stop-commands::`.
     pub fn info(&self, message: &str) {
-        self.emit(message);
+        self.emit_text(message);
+    }
+
+    /// A fresh `::stop-commands::` token that no mask touches: a masked end marker would never end the
+    /// fence, and every later command of the step would be ignored.
+    fn fence_token(&self) -> String {
+        let masks = self.state().masks.clone();
+        let mut token = random_token();
+        for _ in 0..16 {
+            if !masks.iter().any(|m| token.contains(m.as_str())) {
+                break;
+            }
+            token = random_token();
+        }
+        token
+    }
+
+    /// Prints text that is not a workflow command: control characters escaped, and fenced with
+    /// `::stop-commands::` when a line would read as a command.
+    fn emit_text(&self, text: &str) {
+        let text = printable_lines(text);
+        if self.actions && text.lines().any(is_command_line) {
+            let token = self.fence_token();
+            self.emit(&format!("::stop-commands::{token}\n{text}\n::{token}::"));
+        } else {
+            self.emit(&text);
+        }
     }
 
     /// A debug line, shown only with step debug logging (`RUNNER_DEBUG=1`).
@@ -250,7 +319,7 @@ impl Runner {
         if self.actions {
             self.emit(&format!("::debug::{}", escape_data(message)));
         } else if self.debug {
-            self.emit(&format!("debug: {message}"));
+            self.emit_text(&format!("debug: {message}"));
         }
     }
 
@@ -291,7 +360,7 @@ impl Runner {
             self.emit(text.trim_end_matches('\n'));
             return;
         }
-        let token = random_token();
+        let token = self.fence_token();
         self.emit(&format!(
             "::stop-commands::{token}\n{}\n::{token}::",
             text.trim_end_matches('\n')
@@ -331,6 +400,7 @@ impl Runner {
         let mut report = AnnotationReport::default();
         let mut shown = Vec::new();
         let mut logged = Vec::new();
+        let mut pointer_note = None;
         for annotation in &annotations {
             let index = kind_index(annotation.level);
             if remaining[index] > 0 {
@@ -357,14 +427,21 @@ impl Runner {
                     if report.overflow == 1 { " is" } else { "s are" }
                 ),
             );
-            logged.push(self.format_annotation(&note));
+            pointer_note = Some(self.format_annotation(&note));
             state.shown[2] += 1;
             report.emitted += 1;
         }
         drop(state);
-        shown.extend(logged);
         if !shown.is_empty() {
             self.emit(&shown.join("\n"));
+        }
+        // Annotations past the budget are plain text carrying a linter's message: no line of it may
+        // run as a command.
+        if !logged.is_empty() {
+            self.emit_text(&logged.join("\n"));
+        }
+        if let Some(note) = pointer_note {
+            self.emit(&note);
         }
         report
     }
@@ -395,10 +472,10 @@ impl Runner {
         }
         let props = props
             .iter()
-            .map(|(k, v)| format!("{k}={}", escape_property(v)))
+            .map(|(k, v)| format!("{k}={}", escape_property(&printable(v))))
             .collect::<Vec<_>>()
             .join(",");
-        let message = cut(&a.message, ANNOTATION_MESSAGE_LIMIT);
+        let message = cut(&printable_message(&a.message), ANNOTATION_MESSAGE_LIMIT);
         let space = if props.is_empty() { "" } else { " " };
         format!("::{}{space}{props}::{}", a.level.command(), escape_data(&message))
     }
@@ -410,11 +487,15 @@ impl Runner {
             (Level::Notice, true) => "\x1b[1;36mnotice\x1b[0m".to_owned(),
             (level, false) => level.command().to_owned(),
         };
-        let title = a.title.as_deref().map(|t| format!("[{t}] ")).unwrap_or_default();
-        let mut out = format!("{label}: {title}{}", a.message);
+        let title = a
+            .title
+            .as_deref()
+            .map(|t| format!("[{}] ", printable(t)))
+            .unwrap_or_default();
+        let mut out = format!("{label}: {title}{}", printable_message(&a.message));
         if let Some(file) = &a.file {
             out.push_str("\n  --> ");
-            out.push_str(&self.relative(file));
+            out.push_str(&printable(&self.relative(file)));
             if let Some(line) = a.line {
                 out.push_str(&format!(":{line}"));
                 if let Some(col) = a.col {
@@ -464,9 +545,9 @@ impl Runner {
             }
             None => {
                 if value.contains('\n') {
-                    self.emit(&format!("{} {name}:\n{value}", output_label(file)));
+                    self.emit_text(&format!("{} {name}:\n{value}", output_label(file)));
                 } else {
-                    self.emit(&format!("{} {name}={value}", output_label(file)));
+                    self.emit_text(&format!("{} {name}={value}", output_label(file)));
                 }
                 Ok(())
             }
@@ -497,7 +578,7 @@ impl Runner {
     pub fn append_summary(&self, markdown: &str) -> Result<SummaryWrite, RunnerError> {
         let markdown = self.redact(markdown);
         let Some(path) = &self.summary_file else {
-            self.emit(markdown.trim_end_matches('\n'));
+            self.emit_text(markdown.trim_end_matches('\n'));
             return Ok(SummaryWrite::Printed);
         };
         if self.state().summary_full {
@@ -564,6 +645,67 @@ fn valid_range(a: &Annotation) -> (Option<u32>, Option<u32>, Option<u32>, Option
         other => other,
     };
     (line, end_line, col, end_column)
+}
+
+/// Whether the runner would read `line` as a workflow command: after leading whitespace, `::` or the
+/// legacy `##[`.
+fn is_command_line(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("::") || line.starts_with("##[")
+}
+
+/// `text` on one line, for untrusted names (file names, paths, linter ids) printed in a log line or a
+/// report: line breaks and every other control character (NUL, ESC, DEL, C1, U+2028/9) show as escapes
+/// (`\n`, `\r`, `\0`, `\u{1b}`) instead of breaking the line or driving the terminal. Tabs stay.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(text, false)
+}
+
+/// As [`printable`], but line feeds (and CRLF, as a line feed) are kept: for multi-line messages.
+fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("\r\n") {
+        std::borrow::Cow::Owned(escape_controls(&text.replace("\r\n", "\n"), true).into_owned())
+    } else {
+        escape_controls(text, true)
+    }
+}
+
+/// An annotation message: line breaks are `escape_data`'s to encode, every other control is shown.
+fn printable_message(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        // CR is escaped as `%0D` by `escape_data`; keep it as the linter wrote it
+        let kept: String = text
+            .split('\r')
+            .map(|part| escape_controls(part, true).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r");
+        std::borrow::Cow::Owned(kept)
+    } else {
+        escape_controls(text, true)
+    }
+}
+
+fn escape_controls(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| {
+        (c.is_control() && c != '\t' && !(keep_newlines && c == '\n')) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !escaped(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            other => out.push_str(&format!("\\u{{{:x}}}", u32::from(other))),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `escapeData`: `%` first, then CR and LF.
@@ -763,7 +905,11 @@ mod tests {
         assert!(matches!(err, RunnerError::SecretInValue { .. }));
         assert!(!err.to_string().contains("s3cr3t"));
         assert_eq!(std::fs::read_to_string(dir.path().join("output")).unwrap(), "");
-        assert_eq!(log.text(), "::add-mask::s3cr3t-token\n");
+        // the value, and its base64 (its other forms are the value itself)
+        assert_eq!(
+            log.text(),
+            "::add-mask::s3cr3t-token\n::add-mask::czNjcjN0LXRva2Vu\n"
+        );
     }
 
     #[test]
@@ -776,7 +922,9 @@ mod tests {
         runner.info("got line-two and line-one");
         assert_eq!(
             log.text(),
-            "::add-mask::line-one%0Aline-two\n::add-mask::line-one\n::add-mask::line-two\ngot *** and ***\n"
+            "::add-mask::line-one%0Aline-two\n::add-mask::line-one\n::add-mask::line-two\n\
+             ::add-mask::line-one%250Aline-two\n::add-mask::bGluZS1vbmUKbGluZS10d28\n\
+             ::add-mask::bGluZS1vbmU\ngot *** and ***\n"
         );
     }
 
@@ -910,6 +1058,142 @@ mod tests {
         assert_eq!(token.len(), 32);
         assert_eq!(lines[1..3], ["::error::injected", "::set-output name=x::y"]);
         assert_eq!(lines[3], format!("::{token}::"));
+    }
+
+    /// The workflow commands a log holds outside `::stop-commands::` fences, as the runner reads it
+    /// (lines end at LF or CR).
+    fn commands(log: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut fence: Option<String> = None;
+        for line in log.split(['\n', '\r']).map(str::trim_start) {
+            match &fence {
+                Some(token) if line == format!("::{token}::") => fence = None,
+                Some(_) => {}
+                None => match line.strip_prefix("::stop-commands::") {
+                    Some(token) => fence = Some(token.to_owned()),
+                    None if line.starts_with("::") || line.starts_with("##[") => out.push(line.to_owned()),
+                    None => {}
+                },
+            }
+        }
+        out
+    }
+
+    /// A report file named `x\n::error::…` (a pull request can add one) was printed raw in an info
+    /// line and ran as a workflow command.
+    #[test]
+    fn info_lines_cannot_run_workflow_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runner, log) = actions_runner(dir.path());
+        for name in [
+            "reports/x\n::error::forged.sarif",
+            "reports/x\r::add-mask::e.sarif",
+            "::stop-commands::abc",
+            "  ##[error]legacy",
+            "a\0b\u{1b}[2Kc",
+        ] {
+            runner.info(&format!("{name}: 3 findings read as sarif"));
+        }
+        runner.info("the change: 2 files");
+        let text = log.text();
+        assert_eq!(commands(&text), Vec::<String>::new(), "{text}");
+        // the three names that would start a command are fenced; the others are escaped in place
+        let fences = text
+            .lines()
+            .filter(|l| l.len() == "::stop-commands::".len() + 32 && l.starts_with("::stop-commands::"))
+            .count();
+        assert_eq!(fences, 3, "{text}");
+        assert!(
+            text.contains("reports/x\\r::add-mask::e.sarif"),
+            "CR is shown, not a line break: {text}"
+        );
+        assert!(text.contains("a\\0b\\u{1b}[2Kc: 3 findings"), "{text}");
+        assert!(
+            text.ends_with("\nthe change: 2 files\n"),
+            "plain lines stay plain: {text}"
+        );
+    }
+
+    /// Annotations past the per-kind budget are logged as plain text; a linter message with a line
+    /// break ran as a command there.
+    #[test]
+    fn overflowed_annotations_cannot_run_workflow_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runner, log) = actions_runner(dir.path());
+        let batch: Vec<Annotation> = (0..12)
+            .map(|i| Annotation::new(Level::Error, format!("e{i}\n::add-mask::x\0")))
+            .collect();
+        runner.annotate(batch, "see the step summary");
+        let text = log.text();
+        let commands = commands(&text);
+        assert_eq!(commands.iter().filter(|c| c.starts_with("::error::")).count(), 10);
+        assert!(!commands.iter().any(|c| c.starts_with("::add-mask::")), "{text}");
+        assert!(
+            commands
+                .last()
+                .unwrap()
+                .starts_with("::notice::2 more annotations"),
+            "{text}"
+        );
+        assert!(
+            text.contains("::error::e0%0A::add-mask::x\\0"),
+            "NUL shown as an escape: {text}"
+        );
+    }
+
+    /// A registry that echoes the `Authorization` header showed `Basic base64(user:password)`: only the
+    /// raw password was masked.
+    #[test]
+    fn mask_basic_hides_the_header_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runner, log) = actions_runner(dir.path());
+        let password = Secret::new("r3gistry-pw");
+        runner.mask_basic("ci-bot", &password);
+        let credential = basic_credential("ci-bot", &password);
+        runner.info(&format!("401: you sent `Basic {}`", credential.expose()));
+        assert!(
+            log.text()
+                .contains(&format!("::add-mask::{}\n", credential.expose()))
+        );
+        assert!(
+            log.text().ends_with("401: you sent `Basic ***`\n"),
+            "{}",
+            log.text()
+        );
+        assert_eq!(runner.redactor().redact(credential.expose()), "***");
+    }
+
+    /// `postgres://postgres:postgres@…` registered `::add-mask::postgres`, which blanked the word in the
+    /// rest of the job log; a percent-encoded password was masked only as written, not as PostgreSQL
+    /// echoes it.
+    #[test]
+    fn mask_url_masks_the_url_always_and_a_bare_password_only_when_safe() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runner, log) = actions_runner(dir.path());
+        let url = Secret::new("postgres://postgres:postgres@localhost:5432/postgres");
+        runner.mask_url("database-url", &url);
+        runner.info("connected to postgres as postgres");
+        let text = log.text();
+        assert!(!text.contains("::add-mask::postgres\n"), "{text}");
+        assert!(text.contains("::add-mask::postgres:postgres@\n"), "{text}");
+        assert!(
+            text.contains("the password in `database-url` is not masked on its own (it is the user name"),
+            "{text}"
+        );
+        assert!(text.ends_with("connected to postgres as postgres\n"), "{text}");
+
+        let (runner, log) = actions_runner(dir.path());
+        runner.mask_url(
+            "database-url",
+            &Secret::new("postgres://app:s%40fe%2Fpw-1@db/app"),
+        );
+        runner.info("FATAL: password s@fe/pw-1 and s%40fe%2Fpw-1 rejected");
+        assert!(
+            log.text().ends_with("FATAL: password *** and *** rejected\n"),
+            "{}",
+            log.text()
+        );
+        assert!(!log.text().contains("not masked"), "{}", log.text());
     }
 
     #[test]

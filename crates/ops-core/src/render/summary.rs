@@ -30,7 +30,7 @@ impl Default for SummaryOptions {
 /// what the gate decided and why (`failed: 2 errors at or above \`error\``).
 pub fn summary(title: &str, verdict: &str, findings: &[Finding], options: &SummaryOptions) -> String {
     let (errors, warnings, notices) = counts(findings);
-    let mut out = format!("### {}\n\n{}\n\n", escape_text(title), escape_text(verdict));
+    let mut out = format!("### {}\n\n{}\n\n", escape_line(title), escape_text(verdict));
     out.push_str(&format!(
         "| errors | warnings | notices |\n|---:|---:|---:|\n| {errors} | {warnings} | {notices} |\n\n"
     ));
@@ -86,12 +86,25 @@ pub fn summary(title: &str, verdict: &str, findings: &[Finding], options: &Summa
     out
 }
 
-/// Escapes text for a Markdown table cell: HTML, pipes and line breaks.
+/// Escapes text for a Markdown table cell: HTML, pipes and line breaks; other control characters
+/// show as escapes (`\0`).
 pub fn escape_cell(text: &str) -> String {
-    escape_text(text)
-        .replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace('\n', "<br>")
+    let lines: Vec<String> = text
+        .replace("\r\n", "\n")
+        .split('\n')
+        .map(|line| escape_text(&crate::runner::printable(line)).replace('|', "\\|"))
+        .collect();
+    lines.join("<br>")
+}
+
+/// Escapes untrusted text (a file name, a linter's name) for one line of Markdown, such as a heading:
+/// as [`escape_text`], with line breaks and other control characters shown as escapes (`\n`, `\0`)
+/// so the text cannot start a heading or a list of its own, and `[`, `]` escaped so it cannot make a
+/// link.
+pub fn escape_line(text: &str) -> String {
+    escape_text(&crate::runner::printable(text))
+        .replace('[', "\\[")
+        .replace(']', "\\]")
 }
 
 /// Escapes text for Markdown prose: `&`, `<`, `>` become entities so nothing renders as HTML.
@@ -144,6 +157,20 @@ mod tests {
              | 🟡 warning | w | [z.rs:1](https://github.com/o/r/blob/abc/z.rs#L1) | a \\| b |\n\
              \n1 more findings are not listed here: [all findings](https://x/checks/1)\n"
         );
+    }
+
+    #[test]
+    fn untrusted_names_stay_on_their_line() {
+        // a report file named so that the heading would end and a forged verdict begin
+        let title = "lint-gate: x\n\n### passed [ok](https://evil.example)\0";
+        let md = summary(title, "failed: 1 error", &[], &SummaryOptions::default());
+        assert!(
+            md.starts_with(
+                "### lint-gate: x\\n\\n### passed \\[ok\\](https://evil.example)\\0\n\nfailed: 1 error\n"
+            ),
+            "{md}"
+        );
+        assert_eq!(escape_cell("a\0b|c\r\nd"), "a\\0b\\|c<br>d");
     }
 
     #[test]

@@ -129,6 +129,15 @@ pub enum Fault {
     /// Handle the request normally, send the headers (with the full `content-length`) and half
     /// the body, then close the connection.
     Truncate,
+    /// Handle the request fully (state changed, exchange recorded with the answer the stand-in
+    /// meant to send), then close the connection without sending a byte of it: the work was done,
+    /// but the client only sees a broken connection. Unlike [`Fault::Delay`], which waits before
+    /// handling, this is how "processed, answer lost" is modelled for requests that create
+    /// something.
+    ProcessThenDrop,
+    /// Handle the request fully, like [`Fault::ProcessThenDrop`], then never answer: the client
+    /// gives up at its own timeout, after the work was done. Pair it with a short client timeout.
+    ProcessThenHang,
     /// Handle the request normally, then replace the value at a JSON pointer of the response body
     /// (for example a bad enum, to show that the contract check catches it).
     SetJson {
@@ -151,7 +160,14 @@ impl Fault {
 
     /// Whether the handler still runs (the fault only shapes or delays its answer).
     pub(crate) fn runs_handler(&self) -> bool {
-        matches!(self, Self::Delay(_) | Self::Truncate | Self::SetJson { .. })
+        matches!(
+            self,
+            Self::Delay(_)
+                | Self::Truncate
+                | Self::SetJson { .. }
+                | Self::ProcessThenDrop
+                | Self::ProcessThenHang
+        )
     }
 }
 
@@ -194,6 +210,23 @@ mod tests {
                 want,
                 "{pattern}"
             );
+        }
+    }
+
+    #[test]
+    fn faults_that_run_the_handler() {
+        for (fault, runs) in [
+            (Fault::Status(502), false),
+            (Fault::DropConnection, false),
+            (Fault::Hang, false),
+            (Fault::Delay(Duration::ZERO), true),
+            (Fault::Truncate, true),
+            (Fault::set_json("/a", 1), true),
+            // the work is done, only the answer is lost
+            (Fault::ProcessThenDrop, true),
+            (Fault::ProcessThenHang, true),
+        ] {
+            assert_eq!(fault.runs_handler(), runs, "{fault:?}");
         }
     }
 

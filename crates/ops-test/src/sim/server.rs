@@ -723,6 +723,15 @@ async fn handle(
     let reply = pipeline
         .finish(&ctx, route, &reply, note, checked)
         .unwrap_or(reply);
+    // The work is done and recorded; the answer is lost on the way back.
+    match fault {
+        Some(Fault::ProcessThenDrop) => {
+            kill.notify_one();
+            return std::future::pending().await;
+        }
+        Some(Fault::ProcessThenHang) => return std::future::pending().await,
+        _ => {}
+    }
     Ok(reply.into_response(fault == Some(Fault::Truncate)))
 }
 

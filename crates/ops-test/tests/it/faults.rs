@@ -104,6 +104,43 @@ async fn slow_and_hanging_responses_meet_client_timeouts() {
 }
 
 #[tokio::test]
+async fn processed_requests_can_lose_their_answer() {
+    let gh = GithubSim::start();
+    gh.with(|s| s.add_repo("o", "r"));
+    gh.inject("POST /repos/o/r/issues", Fault::ProcessThenDrop, 1);
+    gh.inject("POST /repos/o/r/issues", Fault::ProcessThenHang, 1);
+    let url = format!("{}/repos/o/r/issues", gh.url());
+    let issue = json!({"title": "lost"});
+
+    // Dropped: the client sees a broken connection, not a response.
+    let dropped = client().post(&url).bearer_auth("t").json(&issue).send().await;
+    assert!(dropped.is_err(), "no response at all: {dropped:?}");
+    // Held: the client's own timeout ends it; nothing in the test sleeps.
+    let held = client()
+        .post(&url)
+        .bearer_auth("t")
+        .json(&issue)
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(held.is_timeout(), "{held}");
+
+    // Yet both were processed, unlike `DropConnection` and `Hang`, and recorded with the answer
+    // the stand-in meant to send.
+    assert_eq!(gh.with(|s| s.latest_issue("o", "r")), Some(2));
+    let record = gh.exchanges();
+    assert_eq!(
+        record.iter().map(|e| e.status.as_u16()).collect::<Vec<_>>(),
+        [201, 201]
+    );
+    assert_eq!(record[0].fault.as_deref(), Some("ProcessThenDrop"));
+    assert_eq!(record[1].fault.as_deref(), Some("ProcessThenHang"));
+    assert_eq!(record[1].response_json().unwrap()["number"], 2);
+    assert_eq!(gh.faults_left(), 0);
+}
+
+#[tokio::test]
 async fn set_json_rewrites_one_field() {
     let dosim = DoSim::start();
     let app = dosim.with(|s| s.add_app(json!({"name": "web", "services": [{"name": "api"}]})));

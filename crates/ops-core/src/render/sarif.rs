@@ -169,8 +169,9 @@ struct ArtifactOut {
 
 #[derive(Serialize)]
 struct RegionOut {
+    /// Exclusive, so one past an inclusive `u32` column: a `u64` cannot overflow.
     #[serde(rename = "endColumn", skip_serializing_if = "Option::is_none")]
-    end_column: Option<u32>,
+    end_column: Option<u64>,
     #[serde(rename = "endLine", skip_serializing_if = "Option::is_none")]
     end_line: Option<u32>,
     #[serde(rename = "startColumn", skip_serializing_if = "Option::is_none")]
@@ -204,8 +205,8 @@ impl Serialize for SarifResult<'_> {
                     start_line: start,
                     start_column: region.start_column.map(|c| c.max(1)),
                     end_line: region.end_line.map(|e| e.max(start)),
-                    // SARIF's endColumn is exclusive; ours is inclusive
-                    end_column: region.end_column.map(|e| e + 1),
+                    // SARIF's endColumn is exclusive; ours is inclusive (and may be `u32::MAX`)
+                    end_column: region.end_column.map(|e| u64::from(e) + 1),
                 }
             });
             [LocationOut {
@@ -260,7 +261,7 @@ mod tests {
                     r["endLine"] = json!(e.max(region.start_line.max(1)));
                 }
                 if let Some(e) = region.end_column {
-                    r["endColumn"] = json!(e + 1);
+                    r["endColumn"] = json!(u64::from(e) + 1);
                 }
                 location["physicalLocation"]["region"] = r;
             }
@@ -304,6 +305,30 @@ mod tests {
                 "finding {i}"
             );
         }
+    }
+
+    /// A SARIF `endColumn` of 4294967296 reads as the inclusive column `u32::MAX`; writing it back
+    /// added one in `u32`, which panicked (debug) or wrote a schema-invalid `0` (release).
+    #[test]
+    fn an_end_column_at_u32_max_does_not_overflow() {
+        let f = Finding::new("r", Level::Warning, "wide").at(
+            "a.rs",
+            Some(Region {
+                start_line: 1,
+                start_column: Some(u32::MAX),
+                end_line: Some(1),
+                end_column: Some(u32::MAX),
+            }),
+        );
+        let result = serde_json::to_value(SarifResult::new(&f, 0)).unwrap();
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["endColumn"], json!(4_294_967_296_u64));
+        assert_eq!(region["startColumn"], json!(u32::MAX));
+        let doc = sarif(&ToolInfo::ops("lint-gate"), &[], &[f], None);
+        assert_eq!(
+            doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["endColumn"],
+            json!(4_294_967_296_u64)
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!
 //! Served: repos get; pulls get (JSON, and `application/vnd.github.diff` with 406 when the diff
 //! is too large) and files; check runs create/update/get/list and annotations (appended, at most
-//! 50 per request); commit statuses and the combined status; issues create/get/update;
+//! 50 per request); commit statuses and the combined status; issues create/get/update/list;
 //! issue comments create/get/update/list; reactions; PR reviews and review comments;
 //! deployments and deployment statuses; environments, pending deployments and their review;
 //! collaborator permission; team membership and members; `/rate_limit`.

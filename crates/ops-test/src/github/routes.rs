@@ -36,6 +36,7 @@ pub(super) fn all() -> Vec<Route<GithubState>> {
         POST "/repos/{owner}/{repo}/statuses/{sha}" => repos_create_commit_status,
         GET "/repos/{owner}/{repo}/commits/{ref}/statuses" => repos_list_commit_statuses_for_ref,
         GET "/repos/{owner}/{repo}/commits/{ref}/status" => repos_get_combined_status_for_ref,
+        GET "/repos/{owner}/{repo}/issues" => issues_list_for_repo,
         POST "/repos/{owner}/{repo}/issues" => issues_create,
         GET "/repos/{owner}/{repo}/issues/{issue_number}" => issues_get,
         PATCH "/repos/{owner}/{repo}/issues/{issue_number}" => issues_update,
@@ -433,6 +434,51 @@ fn issues_create(s: &mut GithubState, ctx: &Ctx) -> R {
             ctx.public_url, repo.owner, repo.name
         ),
     ))
+}
+
+/// Issues and pull requests of a repository: `state` (`open` by default, `closed`, `all`), `labels`
+/// (all of them), `creator`, `since` (updated at or after), sorted by `created` (default), `updated`
+/// or `comments`, newest first unless `direction=asc`.
+fn issues_list_for_repo(s: &mut GithubState, ctx: &Ctx) -> R {
+    let repo = repo!(s, ctx);
+    let state = ctx.query("state").unwrap_or("open");
+    if !matches!(state, "open" | "closed" | "all") {
+        return Err(invalid("Validation Failed: `state` must be open, closed or all"));
+    }
+    let labels: Vec<&str> = ctx
+        .query("labels")
+        .map(|l| l.split(',').map(str::trim).filter(|l| !l.is_empty()).collect())
+        .unwrap_or_default();
+    let creator = ctx.query("creator");
+    let since = ctx.query("since");
+    let comments = |n: u64| repo.comments.iter().filter(|c| c.issue == n).count();
+    let mut issues: Vec<&super::Issue> = repo
+        .issues
+        .values()
+        .filter(|i| state == "all" || i.open == (state == "open"))
+        .filter(|i| labels.iter().all(|l| i.labels.iter().any(|have| have == l)))
+        .filter(|i| creator.is_none_or(|c| i.author.eq_ignore_ascii_case(c)))
+        // RFC 3339 in UTC sorts as text.
+        .filter(|i| since.is_none_or(|t| crate::sim::rfc3339(i.updated_at).as_str() >= t))
+        .collect();
+    match ctx.query("sort").unwrap_or("created") {
+        "created" => issues.sort_by_key(|i| (i.created_at, i.number)),
+        "updated" => issues.sort_by_key(|i| (i.updated_at, i.number)),
+        "comments" => issues.sort_by_key(|i| (comments(i.number), i.number)),
+        _ => {
+            return Err(invalid(
+                "Validation Failed: `sort` must be created, updated or comments",
+            ));
+        }
+    }
+    if ctx.query("direction") != Some("asc") {
+        issues.reverse();
+    }
+    let items: Vec<Value> = issues
+        .into_iter()
+        .map(|i| body::issue(&ctx.public_url, repo, i))
+        .collect();
+    Ok(page(ctx, &items, 30, 100))
 }
 
 fn issues_get(s: &mut GithubState, ctx: &Ctx) -> R {

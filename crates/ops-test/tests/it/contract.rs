@@ -175,6 +175,13 @@ async fn github_flow_through_prism_is_clean() {
     let issue = f.step(201, Method::POST, format!("{r}/issues"), Some(json!({"title": "Approve deploy", "body": "please", "labels": ["deploy"], "assignees": ["alice"]}))).await;
     let n = issue["number"].as_u64().unwrap();
     f.step(200, Method::GET, format!("{r}/issues/{n}"), None).await;
+    f.step(
+        200,
+        Method::GET,
+        format!("{r}/issues?state=all&sort=created&direction=desc&labels=deploy&per_page=100"),
+        None,
+    )
+    .await;
     let comment = f
         .step(
             201,

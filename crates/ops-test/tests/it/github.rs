@@ -42,6 +42,47 @@ async fn comments_paginate_with_link_headers() {
 }
 
 #[tokio::test]
+async fn issues_list_newest_first_with_filters() {
+    let gh = GithubSim::start();
+    gh.with(|s| {
+        s.add_issue("o", "r", "first", "alice");
+        s.add_issue("o", "r", "second", "bob");
+        s.add_issue("o", "r", "third", "alice");
+    });
+    let url = format!("{}/repos/o/r/issues", gh.url());
+    let (_, closed) = call(
+        Method::PATCH,
+        &format!("{url}/2"),
+        "t",
+        Some(&json!({"state": "closed"})),
+    )
+    .await;
+    assert_eq!(closed["state"], "closed");
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (query, want) in [
+        ("", vec!["third", "first"]),
+        ("?state=all", vec!["third", "second", "first"]),
+        ("?state=all&direction=asc", vec!["first", "second", "third"]),
+        ("?state=closed", vec!["second"]),
+        ("?state=all&creator=alice", vec!["third", "first"]),
+        ("?state=all&sort=updated", vec!["second", "third", "first"]),
+        ("?state=all&per_page=2&page=2", vec!["first"]),
+    ] {
+        let (status, got) = get(&format!("{url}{query}"), "t").await;
+        assert_eq!(status, 200, "{query}");
+        assert_eq!(titles(&got), want, "{query}");
+    }
+    let (status, _) = get(&format!("{url}?state=maybe"), "t").await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
 async fn etag_304_does_not_spend_budget() {
     let gh = GithubSim::start();
     let issue = gh.with(|s| {

@@ -400,15 +400,22 @@ pub fn build(
         };
         let check = b.check(&spanned.value, &ctx, &checks)?;
         if let Some(first) = names.insert(check.name.clone(), check.line) {
-            return Err(b.at(
-                line_of(&spanned.value.name),
+            let mut e = b.at(
+                spanned.value.name.as_ref().map_or(check.line, line_of),
                 &format!("checks[{index}].name"),
                 format!(
                     "duplicate check name `{}` (first at line {})",
                     check.name,
                     first.map_or_else(|| "?".to_owned(), |l| l.to_string())
                 ),
-            ));
+            );
+            if spanned.value.name.is_none() {
+                e.hint = Some(
+                    "a check without `name` is named after its method and URL: give one of them a `name`"
+                        .to_owned(),
+                );
+            }
+            return Err(e);
         }
         checks.push(check);
     }
@@ -729,10 +736,6 @@ impl Builder<'_> {
     ) -> Result<Check, ChecksError> {
         let i = ctx.index;
         let f = |rest: &str| format!("checks[{i}].{rest}");
-        let name = spec.name.value.trim().to_owned();
-        if name.is_empty() {
-            return Err(self.at(line_of(&spec.name), &f("name"), "must not be empty".to_owned()));
-        }
         let method = match &spec.method {
             None => Method::GET,
             Some(m) => Method::from_bytes(m.value.trim().to_ascii_uppercase().as_bytes()).map_err(|_| {
@@ -743,6 +746,15 @@ impl Builder<'_> {
                 )
             })?,
         };
+        // The URL as written, not as resolved: a `${SECRET}` in it stays a name in reports.
+        let name = match &spec.name {
+            Some(n) => n.value.trim().to_owned(),
+            None => format!("{method} {}", spec.url.value.trim()),
+        };
+        if name.is_empty() {
+            let line = spec.name.as_ref().and_then(line_of);
+            return Err(self.at(line, &f("name"), "must not be empty".to_owned()));
+        }
         let url = self.file_template(&spec.url, &f("url"))?;
         if url.captures().next().is_none() {
             resolve_url(ctx.base_url, &url.display()).map_err(|m| {

@@ -74,8 +74,8 @@ pub struct VersionSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CheckSpec {
-    /// Name, unique in the file.
-    pub name: Spanned<String>,
+    /// Name, unique in the file (default: the method and the URL as written, `GET /healthz`).
+    pub name: Option<Spanned<String>>,
     /// HTTP method (GET).
     pub method: Option<Spanned<String>>,
     /// URL or path relative to the base URL.

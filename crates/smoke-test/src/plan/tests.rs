@@ -259,6 +259,12 @@ fn mistakes_name_line_and_field() {
             "duplicate check name `a` (first at line 3)",
         ),
         ("    expct: {}\n", 5, "checks[0].expct", "unknown field `expct`"),
+        (
+            "  - name: ' '\n    url: /x\n",
+            5,
+            "checks[1].name",
+            "must not be empty",
+        ),
     ] {
         let text = format!("{head}{tail}");
         let err = build_file(&text).unwrap_err();
@@ -272,6 +278,36 @@ fn mistakes_name_line_and_field() {
             "{shown}"
         );
     }
+}
+
+/// Regression: `name` was required on every check, though the README never listed it. A check without
+/// one is named after its method and its URL as written (a `${VAR}` stays a name, its value unseen).
+#[test]
+fn a_check_without_a_name_is_named_after_its_request() {
+    let plan = build_file(
+        "base-url: https://h.test\nchecks:\n  - url: /search?q=a&t=${API_TOKEN}\n  - method: post\n    url: ' /login '\n  - name: named\n    url: /\n",
+    )
+    .unwrap();
+    let names: Vec<&str> = plan.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["GET /search?q=a&t=${API_TOKEN}", "POST /login", "named"]);
+
+    let err = build_file(
+        "base-url: https://h.test\nchecks:\n  - url: /x\n  - name: other\n    url: /y\n  - url: /x\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.line, Some(6), "{err}");
+    assert_eq!(err.field.as_deref(), Some("checks[2].name"), "{err}");
+    assert!(
+        err.message
+            .contains("duplicate check name `GET /x` (first at line 3)"),
+        "{err}"
+    );
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("give one of them a `name`")),
+        "{err:?}"
+    );
 }
 
 #[test]

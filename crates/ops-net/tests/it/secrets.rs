@@ -86,6 +86,32 @@ async fn a_per_request_token_is_masked_too() {
     assert!(err.to_string().ends_with("auth=Bearer ***"), "{err}");
 }
 
+/// A server that echoes a token in another form (base64, percent-encoded, as a debug endpoint or a
+/// form-decoding proxy does) showed it in the error: only the token as given was masked.
+#[tokio::test]
+async fn a_token_echoed_in_a_derived_form_is_masked() {
+    const ODD: &str = "ghs_tok/en+x=1&y 9";
+    let server = Server::handler(|seen, _| {
+        assert_eq!(
+            seen.header("authorization"),
+            Some(format!("Bearer {ODD}").as_str())
+        );
+        Reply::new(
+            401,
+            "b64=Z2hzX3Rvay9lbit4PTEmeSA5 pct=ghs_tok%2Fen%2Bx%3D1%26y%209".to_owned(),
+        )
+    })
+    .await;
+    let client = builder().bearer_token(Secret::new(ODD)).build().unwrap();
+
+    let err = client.get_json::<Value>(&server.url("/user")).await.unwrap_err();
+
+    for form in ["Z2hzX3Rvay9lbit4PTEmeSA5", "ghs_tok%2Fen%2Bx%3D1%26y%209"] {
+        assert_hidden(&err, form);
+    }
+    assert!(err.to_string().contains("b64=*** pct=***"), "{err}");
+}
+
 #[tokio::test]
 async fn urls_in_errors_and_retry_lines_are_redacted() {
     let server = Server::script(vec![

@@ -8,8 +8,15 @@
 //! act, so any method is retried; a broken connection or a 5xx after the request went out may mean it
 //! did, so only idempotent methods are retried unless the caller opts in with
 //! [`Request::retry_non_idempotent`]. A rate-limit 403 is a refusal too, and is retried for any method.
+//!
+//! A request that creates something on every call (an issue, a comment, a deployment; a POST, or a PUT
+//! that starts a deployment) goes through [`HttpClient::create`]: it is never re-sent after it may have
+//! arrived, whatever its method. When its answer is lost, a caller-supplied look-up searches for what
+//! it created (by a marker of this run the request carries), and only when nothing is found is the
+//! request sent again.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +24,7 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use ops_core::Secret;
-use ops_core::secret::{derived_forms, redact, redact_url};
+use ops_core::secret::{redact, redact_url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -126,6 +133,7 @@ pub struct Request {
     body: Option<Bytes>,
     secrets: Vec<Secret>,
     retry_non_idempotent: bool,
+    creates: bool,
     any_status: bool,
     timeout: Option<Duration>,
 }
@@ -139,6 +147,7 @@ impl fmt::Debug for Request {
             .field("headers", &self.headers)
             .field("body_len", &self.body.as_ref().map(Bytes::len))
             .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("creates", &self.creates)
             .field("any_status", &self.any_status)
             .field("timeout", &self.timeout)
             .finish()
@@ -171,6 +180,7 @@ impl Request {
             body: None,
             secrets: Vec::new(),
             retry_non_idempotent: false,
+            creates: false,
             any_status: false,
             timeout: None,
         }
@@ -222,6 +232,22 @@ impl Request {
         self
     }
 
+    /// Marks this request as one that creates something on every call (a POST, or a PUT that starts
+    /// a deployment): it is never re-sent after it may have reached the server, whatever its method,
+    /// and even when [`Request::retry_non_idempotent`] is set. Refusals the server made before acting
+    /// (a refused connection, a 429, a 503, a rate-limit 403) are still retried.
+    /// [`HttpClient::create`] sets this, and looks up what a request whose answer was lost created.
+    #[must_use]
+    pub fn creates(mut self) -> Self {
+        self.creates = true;
+        self
+    }
+
+    /// Whether this request is [marked](Request::creates) as creating something on every call.
+    pub fn is_create(&self) -> bool {
+        self.creates
+    }
+
     /// Returns the final response whatever its status, instead of an error for a non-2xx. Retries still
     /// happen. For callers to whom the status is the result (health checks).
     #[must_use]
@@ -258,7 +284,7 @@ impl Request {
     }
 
     fn may_retry_after_sending(&self) -> bool {
-        self.retry_non_idempotent || self.is_idempotent()
+        !self.creates && (self.retry_non_idempotent || self.is_idempotent())
     }
 }
 
@@ -268,6 +294,69 @@ pub fn is_idempotent(method: &Method) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
     )
+}
+
+/// Whether a failed request may have been carried out by the server although its answer never
+/// arrived whole: a connection that broke or timed out after the request went out, a body cut short,
+/// a success whose body is not what was expected, or a 5xx other than 503 (a proxy's 502 or 504 says
+/// nothing about what the server behind it did). A refusal made before acting (a refused connection,
+/// a 503, a 4xx, a rate limit, a wait past the cap) is not: nothing was done.
+pub fn answer_lost(error: &Error) -> bool {
+    let lost_status =
+        |status: StatusCode| status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE;
+    match error.kind() {
+        ErrorKind::Transport { kind, .. } => !kind.request_not_sent(),
+        ErrorKind::Status { status, .. } => lost_status(*status),
+        ErrorKind::Decode { .. } => true,
+        // octocrab does not say whether a transport failure happened before sending.
+        ErrorKind::GitHub { status, .. } => status.is_none_or(lost_status),
+        _ => false,
+    }
+}
+
+/// The short cause of a lost answer, as a [`RetryEvent`] names it: `502`, `connection lost`, ….
+fn lost_cause(error: &Error) -> String {
+    match error.kind() {
+        ErrorKind::Transport { kind, .. } => kind.to_string(),
+        ErrorKind::Decode { .. } => "unreadable answer".to_owned(),
+        other => other
+            .status()
+            .map_or_else(|| "answer lost".to_owned(), |s| s.as_u16().to_string()),
+    }
+}
+
+/// A request whose answer was lost after it may have been carried out, as [`HttpClient::create`]
+/// tells its look-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LostAnswer {
+    /// The send whose answer was lost, from 1.
+    pub send: u32,
+    /// What it ended with, as the error prints it (URL redacted, secrets masked).
+    pub cause: String,
+}
+
+/// What [`HttpClient::create`] came back with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created<T> {
+    /// The server's answer to a send.
+    Answered(T),
+    /// An answer was lost, and the look-up found what the request had created.
+    Found(T),
+}
+
+impl<T> Created<T> {
+    /// The value, however it was obtained.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::Answered(value) | Self::Found(value) => value,
+        }
+    }
+
+    /// Whether the value was found by the look-up after a lost answer.
+    pub fn was_found(&self) -> bool {
+        matches!(self, Self::Found(_))
+    }
 }
 
 /// A complete response: status, headers and the whole body.
@@ -373,15 +462,13 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     })
 }
 
-/// The secrets as mask strings for [`redact`], each in every form a server may echo it in (as given,
-/// percent-decoded and -encoded, base64: [`derived_forms`]). Review point: the values leave their
-/// `Secret` here only to be searched for and replaced.
+/// The secrets as mask strings for [`redact`]. Review point: the values leave their `Secret` here only
+/// to be searched for and replaced.
 pub(crate) fn masks(secrets: &[Secret]) -> Vec<String> {
     secrets
         .iter()
-        .map(|s| s.expose().trim())
+        .map(|s| s.expose().trim().to_owned())
         .filter(|s| !s.is_empty())
-        .flat_map(derived_forms)
         .collect()
 }
 
@@ -680,6 +767,72 @@ impl HttpClient {
                     };
                 }
             }
+        }
+    }
+
+    /// Sends a request that creates something on every call (an issue, a comment, a deployment) so
+    /// that it takes effect once, even when answers are lost.
+    ///
+    /// The request is [marked](Request::creates) as a create: refusals the server made before acting
+    /// are retried as usual, but it is never re-sent after it may have arrived. When its answer is
+    /// lost that way ([`answer_lost`]), `lookup` is asked for what it created, found by a marker of
+    /// this run that the request carries (a hidden comment in a body, IDs noted before the request).
+    /// `Some` ends the create with [`Created::Found`]; only `None` ("nothing was created") lets the
+    /// request be sent again, after a backoff reported like any retry, up to
+    /// [`RetryPolicy::max_create_sends`] sends in all (never more than `max_attempts`). A look-up
+    /// that fails ends the create with its error, since sending again could create a second one.
+    ///
+    /// `read` turns the answer into the caller's value; an error of its own that [`answer_lost`]
+    /// accepts (a success whose body cannot be read) counts as a lost answer too.
+    pub async fn create<T, E, R, L, F>(
+        &self,
+        request: Request,
+        mut read: R,
+        mut lookup: L,
+    ) -> Result<Created<T>, E>
+    where
+        R: FnMut(Response) -> Result<T, Error>,
+        L: FnMut(LostAnswer) -> F,
+        F: Future<Output = Result<Option<T>, E>>,
+        E: From<Error>,
+    {
+        let request = request.creates();
+        let policy = &self.inner.policy;
+        let sends = policy.max_create_sends.min(policy.max_attempts).max(1);
+        let mut waited = Duration::ZERO;
+        let mut send = 1;
+        loop {
+            let error = match self.send(request.clone()).await.and_then(&mut read) {
+                Ok(value) => return Ok(Created::Answered(value)),
+                Err(error) if answer_lost(&error) => error,
+                Err(error) => return Err(error.into()),
+            };
+            let lost = LostAnswer {
+                send,
+                cause: error.to_string(),
+            };
+            if let Some(found) = lookup(lost).await? {
+                return Ok(Created::Found(found));
+            }
+            let remaining = policy.max_total_wait.saturating_sub(waited);
+            if send >= sends || remaining.is_zero() {
+                return Err(error.into());
+            }
+            let delay = policy.backoff(send - 1).min(remaining);
+            self.wait(RetryEvent {
+                method: request.method.clone(),
+                url: redact_url(request.url.as_str()),
+                attempt: send,
+                max_attempts: sends,
+                delay,
+                status: error.status(),
+                cause: lost_cause(&error),
+                limit: None,
+                waited,
+            })
+            .await;
+            waited = waited.saturating_add(delay);
+            send += 1;
         }
     }
 
@@ -1135,6 +1288,99 @@ mod tests {
         ] {
             let got = plan(&Failure::Transport { kind }, safe, now());
             assert_eq!(got.is_some(), retried, "{kind:?} safe={safe}");
+        }
+    }
+
+    #[test]
+    fn a_create_is_never_retried_after_sending_whatever_its_method() {
+        for (method, retry_non_idempotent, creates, retried) in [
+            (Method::GET, false, false, true),
+            (Method::PUT, false, false, true),
+            (Method::POST, false, false, false),
+            (Method::POST, true, false, true),
+            // a PUT that starts a deployment per call
+            (Method::PUT, false, true, false),
+            (Method::POST, true, true, false),
+        ] {
+            let mut request = Request::new(method.clone(), "https://h/x").unwrap();
+            if retry_non_idempotent {
+                request = request.retry_non_idempotent();
+            }
+            if creates {
+                request = request.creates();
+            }
+            assert_eq!(request.is_create(), creates);
+            assert_eq!(
+                request.may_retry_after_sending(),
+                retried,
+                "{method} retry_non_idempotent={retry_non_idempotent} creates={creates}"
+            );
+        }
+    }
+
+    #[test]
+    fn answer_lost_table() {
+        let transport = |kind| -> Error {
+            ErrorKind::Transport {
+                method: Method::POST,
+                url: "https://h/x".into(),
+                kind,
+                cause: String::new(),
+                attempts: Attempts::default(),
+            }
+            .into()
+        };
+        let status = |code| -> Error {
+            ErrorKind::Status {
+                method: Method::POST,
+                url: "https://h/x".into(),
+                status: StatusCode::from_u16(code).unwrap(),
+                excerpt: String::new(),
+                attempts: Attempts::default(),
+                rate_limit: None,
+                limit: None,
+            }
+            .into()
+        };
+        let octocrab = |code: Option<u16>| -> Error {
+            ErrorKind::GitHub {
+                route: "POST /x".into(),
+                status: code.map(|c| StatusCode::from_u16(c).unwrap()),
+                message: String::new(),
+                attempts: Attempts::default(),
+                limit: None,
+            }
+            .into()
+        };
+        let decode: Error = ErrorKind::Decode {
+            method: Method::POST,
+            url: "https://h/x".into(),
+            reason: String::new(),
+            excerpt: String::new(),
+        }
+        .into();
+        for (error, lost) in [
+            // the request never left
+            (transport(TransportKind::Connect), false),
+            // it left, and the answer did not come back whole
+            (transport(TransportKind::Connection), true),
+            (transport(TransportKind::Timeout), true),
+            (transport(TransportKind::Body), true),
+            (decode, true),
+            (status(500), true),
+            (status(502), true),
+            (status(504), true),
+            // refusals and verdicts: nothing was done
+            (status(503), false),
+            (status(429), false),
+            (status(422), false),
+            (status(404), false),
+            (octocrab(None), true),
+            (octocrab(Some(502)), true),
+            (octocrab(Some(503)), false),
+            (octocrab(Some(422)), false),
+        ] {
+            assert_eq!(answer_lost(&error), lost, "{error:?}");
         }
     }
 

@@ -20,8 +20,8 @@ mod policy;
 pub mod tls;
 
 pub use client::{
-    Clock, HttpClient, HttpClientBuilder, OnRetry, Request, Response, RetryEvent, USER_AGENT, Usage,
-    install_crypto_provider, is_idempotent,
+    Clock, Created, HttpClient, HttpClientBuilder, LostAnswer, OnRetry, Request, Response, RetryEvent,
+    USER_AGENT, Usage, answer_lost, install_crypto_provider, is_idempotent,
 };
 pub use error::{Attempts, Error, ErrorKind, LimitKind, TransportKind};
 pub use github::{API_VERSION, Conditional, GitHub, GitHubBuilder};

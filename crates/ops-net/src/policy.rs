@@ -42,11 +42,16 @@ pub struct RetryPolicy {
     pub limit_min_delay: Duration,
     /// Multiplies every actual sleep; `0.0` in tests. Must be finite and not negative.
     pub delay_scale: f64,
+    /// Sends in total, the first included, of a request that creates something
+    /// ([`crate::HttpClient::create`]): a create is sent again only after its answer was lost and a
+    /// look-up showed that nothing was created. Never more than `max_attempts`.
+    pub max_create_sends: u32,
 }
 
 impl Default for RetryPolicy {
     /// Five attempts, backoff from 1 s up to 30 s, at most 5 minutes of waiting in total (a primary-limit
-    /// reset can be an hour away; a CI job should fail clearly instead).
+    /// reset can be an hour away; a CI job should fail clearly instead); a create is sent at most three
+    /// times, each re-send after a look-up found nothing.
     fn default() -> Self {
         Self {
             max_attempts: 5,
@@ -55,6 +60,7 @@ impl Default for RetryPolicy {
             max_total_wait: Duration::from_secs(300),
             limit_min_delay: Duration::from_secs(60),
             delay_scale: 1.0,
+            max_create_sends: 3,
         }
     }
 }
@@ -64,6 +70,7 @@ impl RetryPolicy {
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
+            max_create_sends: 1,
             ..Self::default()
         }
     }

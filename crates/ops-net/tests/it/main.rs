@@ -7,6 +7,7 @@
     reason = "a failed unwrap in a test helper is a failed test"
 )]
 
+mod create;
 mod github;
 mod http;
 mod secrets;

@@ -24,7 +24,7 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use ops_core::Secret;
-use ops_core::secret::{redact, redact_url};
+use ops_core::secret::{derived_forms, redact, redact_url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -462,13 +462,15 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     })
 }
 
-/// The secrets as mask strings for [`redact`]. Review point: the values leave their `Secret` here only
-/// to be searched for and replaced.
+/// The secrets as mask strings for [`redact`], each in every form a server may echo it in (as given,
+/// percent-decoded and -encoded, base64: [`derived_forms`]). Review point: the values leave their
+/// `Secret` here only to be searched for and replaced.
 pub(crate) fn masks(secrets: &[Secret]) -> Vec<String> {
     secrets
         .iter()
-        .map(|s| s.expose().trim().to_owned())
+        .map(|s| s.expose().trim())
         .filter(|s| !s.is_empty())
+        .flat_map(derived_forms)
         .collect()
 }
 

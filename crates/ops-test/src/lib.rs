@@ -3,9 +3,12 @@
 //! - [`harness`]: a fake runner (GITHUB_* files in a temp dir, scrubbed environment) and parsers for what
 //!   a step leaves behind;
 //! - the local GitHub and DigitalOcean API stand-ins, with recording, scripting, fault injection and
-//!   contract checks against the official API descriptions (see this crate's README).
+//!   contract checks against the official API descriptions (see this crate's README);
+//! - [`droplet`]: a real test ground for deploys to Droplets over SSH (network namespaces running sshd,
+//!   dockerd and nginx, and a registry; needs root and `scripts/setup-droplet`).
 
 pub mod digitalocean;
+pub mod droplet;
 pub mod github;
 pub mod harness;
 pub mod sarif;

@@ -4,6 +4,7 @@
 
 mod contract;
 mod digitalocean;
+mod droplet;
 mod faults;
 mod github;
 mod ops_sim;

@@ -206,6 +206,16 @@ pub fn render(file: &str, doc: &Value, opts: &Options<'_>) -> Result<Rendered, R
             app_doc.insert(k.clone(), v.clone());
         }
     }
+    // The shared half starts first and creates the networks; the app half joins them.
+    if !shared_services.is_empty()
+        && let Some(Value::Object(nets)) = app_doc.get_mut("networks")
+    {
+        for def in nets.values_mut() {
+            if let Value::Object(d) = def {
+                d.insert("external".to_owned(), json!(true));
+            }
+        }
+    }
     let shared = if shared_services.is_empty() {
         None
     } else {
@@ -378,7 +388,7 @@ volumes:
         assert_eq!(shared["volumes"]["pgdata"]["name"], json!("shop_pgdata"));
         assert_eq!(r.app["volumes"]["pgdata"]["name"], json!("shop_pgdata"));
         assert_eq!(shared["networks"]["default"]["name"], json!("shop_default"));
-        assert_eq!(r.app["networks"]["default"]["name"], json!("shop_default"));
+        assert_eq!(r.app["networks"]["default"], json!({"name": "shop_default", "external": true}));
         assert!(r.app.get("name").is_none());
     }
 

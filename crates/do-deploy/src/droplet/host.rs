@@ -154,7 +154,10 @@ impl Run<'_, '_> {
         let took = started.elapsed();
         match result {
             Ok(out) => {
-                self.phases.push((phase, took));
+                match self.phases.iter_mut().find(|(p, _)| *p == phase) {
+                    Some((_, total)) => *total += took,
+                    None => self.phases.push((phase, took)),
+                }
                 self.ctx
                     .runner
                     .debug(&format!("{}: step `{phase}` ok ({})", self.host, human(took)));
@@ -411,11 +414,8 @@ async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> Ho
             let target = match named {
                 Some(id) => live.releases.iter().find(|r| *r == id).cloned(),
                 None => live.release.as_ref().and_then(|cur| {
-                    live.releases
-                        .iter()
-                        .rev()
-                        .find(|r| r.as_str() < cur.as_str())
-                        .cloned()
+                    let at = live.releases.iter().position(|r| r == cur)?;
+                    at.checked_sub(1).map(|i| live.releases[i].clone())
                 }),
             };
             match target {
@@ -709,6 +709,20 @@ async fn verify(
                 last = e;
             }
         }
+        if streak == 0 && started.elapsed() >= Duration::from_secs(2) {
+            // A container that stopped will not get healthy: say so now, not at `health-timeout`.
+            let out = run.step("health gate", &remote::inspect(project), None).await?;
+            if let Some(c) = remote::parse_inspect(&out)
+                .into_iter()
+                .find(|c| plan.images.contains_key(&c.service) && c.status != "running")
+            {
+                return Err(format!(
+                    "health gate: `{}` is {} (it stopped before it answered 2xx on `{}`)",
+                    c.service, c.status, plan.health_path
+                )
+                .into());
+            }
+        }
         if streak < need {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -907,7 +921,6 @@ async fn prune(run: &mut Run<'_, '_>, live: &Live, release: &str) {
     if !all.iter().any(|r| r == release) {
         all.push(release.to_owned());
     }
-    all.sort();
     let keep_n = plan.keep_releases.max(1);
     if all.len() <= keep_n {
         return;
@@ -972,9 +985,10 @@ fn parse_state(text: &str, strategy: Strategy) -> Live {
     if live.release.is_none() {
         live.release = current;
     }
-    if live.release.as_ref().is_some_and(|r| !live.releases.contains(r)) {
-        live.releases.push(live.release.clone().unwrap_or_default());
-        live.releases.sort();
+    if let Some(r) = &live.release
+        && !live.releases.contains(r)
+    {
+        live.releases.push(r.clone());
     }
     live
 }

@@ -73,14 +73,15 @@ fi"
     }
 
     /// Reads the state: `current=<id>`, `release=<id>` per sealed release (oldest first), and the
-    /// upstream file's marker line (`upstream=release=<id> colour=<c> port=<n>`).
+    /// upstream file's marker line (`upstream=release=<id> colour=<c> port=<n>`). Releases are
+    /// listed oldest first by creation time (their IDs may share a second).
     pub fn read_state(&self, upstream_file: Option<&str>) -> String {
         let b = quote(&self.base);
         let mut s = format!(
             "cur=$(readlink {b}/current 2>/dev/null || true)
 echo \"current=${{cur##*/}}\"
 if [ -d {b}/releases ]; then
-  for d in $(ls -1 {b}/releases | sort); do
+  for d in $(ls -1tr {b}/releases); do
     case \"$d\" in *.tmp) ;; *) [ -f {b}/releases/\"$d\"/release.json ] && echo \"release=$d\" ;; esac
   done
 fi

@@ -9,10 +9,20 @@
 # archive) built from it.
 #
 #   1. target   RUNNER_OS/RUNNER_ARCH (or `uname` outside Actions) -> a Rust target triple
-#   2. cache    $RUNNER_TOOL_CACHE/ops-actions/<version>/<arch>/ + <arch>.complete (@actions/tool-cache layout)
-#   3. download the release archive (curl, https only, retries), verify its sha256 against release.txt,
-#               fail closed on a mismatch, unpack it into the cache
-#   4. source   otherwise `cargo build --release --locked -p <tool>...` from the source tree
+#   2. cache    $RUNNER_TOOL_CACHE/ops-actions/<version>/<arch>/<archive> + <arch>.complete (@actions/tool-cache
+#               layout) holds the release archive as downloaded. Its sha256 is checked against release.txt on
+#               every use: on a runner that outlives its jobs, anything in the tool cache may have been put
+#               there by an earlier job, so a cached entry is never trusted for being there
+#   3. download otherwise the release archive (curl, https only, retries); its sha256 must match release.txt
+#               (fail closed on a mismatch), then it is kept in the cache
+#      unpack   the verified bytes (a private copy, hashed and unpacked: no window to swap them) go into a
+#               new directory under RUNNER_TEMP, which the runner empties after the job
+#   4. source   otherwise `cargo build --profile action --locked -p <tool>...` from the source tree, only
+#               the tools asked for; the `action` profile (root Cargo.toml) is release without LTO and with
+#               16 codegen units, several times faster to build. On a runner the target directory is kept
+#               in the tool cache under the sha256 of the source tree (see `build_dir` below), so later
+#               steps and jobs with the same tree reuse it; cargo's own CARGO_HOME (registry, git) is used
+#               as the runner has it
 #
 # Inputs (environment; action.yml maps its inputs to these):
 #   OPS_TOOLS               tools to install, separated by spaces, commas or newlines; empty = all of them
@@ -24,12 +34,15 @@
 #   OPS_INSTALL_RETRIES     curl --retry count (default 5; tests use 0)
 #   OPS_INSTALL_RETRY_DELAY curl --retry-delay in seconds (default: curl's own back-off)
 #   OPS_CARGO               cargo to build with (default `cargo` from PATH)
-#   OPS_TARGET_DIR          cargo --target-dir for source builds (default $RUNNER_TEMP/ops-actions-target)
+#   OPS_TARGET_DIR          cargo --target-dir for source builds (default: on a runner
+#                           $RUNNER_TOOL_CACHE/ops-actions-build/<tree sha256, 16 hex digits>, outside Actions
+#                           $TMPDIR/ops-actions-target)
 #   RUNNER_OS RUNNER_ARCH RUNNER_TOOL_CACHE RUNNER_TEMP GITHUB_SERVER_URL GITHUB_OUTPUT GITHUB_PATH (runner)
 #                           (outside Actions: `uname`, ${XDG_CACHE_HOME:-~/.cache} as the cache, $TMPDIR)
 #
-# Outputs: `path=<bin dir>`, `version=<version>` and `method=cache|download|build` appended to
-# GITHUB_OUTPUT; the bin dir appended to GITHUB_PATH; the bin dir printed on stdout (so a developer can run
+# Outputs: `path=<bin dir>` (a new directory under RUNNER_TEMP, or $TMPDIR outside Actions),
+# `version=<version>` and `method=cache|download|build` appended to GITHUB_OUTPUT; the bin dir appended to
+# GITHUB_PATH; the bin dir printed on stdout (so a developer can run
 # `PATH="$(actions/_lib/install.sh):$PATH"`). Progress goes to stderr as `ops-actions: ...` lines.
 # Exit status: 0 installed, 1 failed (checksum mismatch, build failure, ...), 2 invalid input.
 
@@ -175,7 +188,6 @@ if [ -n "${RUNNER_TOOL_CACHE:-}" ]; then
 else
   cache_root="${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}"
 fi
-target_dir=$(to_unix_path "${OPS_TARGET_DIR:-$tmp_root/ops-actions-target}")
 
 # ---------------------------------------------------------------------------------------- release.txt --
 
@@ -307,16 +319,40 @@ has_tools() { # <dir>: every expected tool is a file in dir
 
 # ------------------------------------------------------------------------------------ cache, download --
 
+# Plain http only to a loopback host, and the whole authority must be that host (and a port): a prefix
+# match would let `http://127.0.0.1:1@other.host/` through, which is user `127.0.0.1`, password `1`, at
+# other.host.
+is_loopback_http() { # <url>
+  local authority port
+  case "$1" in
+    http://*) authority=${1#http://} ;;
+    *) return 1 ;;
+  esac
+  authority=${authority%%[/?#]*}
+  case "$authority" in
+    127.0.0.1 | localhost | '[::1]') return 0 ;;
+    127.0.0.1:* | localhost:* | '[::1]:'*) port=${authority##*:} ;;
+    *) return 1 ;;
+  esac
+  case "$port" in
+    '' | *[!0-9]*) return 1 ;;
+  esac
+  return 0
+}
+
+work=''
+staging=''
+bin_root=''
+cleanup() {
+  rm -rf -- ${work:+"$work"} ${staging:+"$staging"} ${bin_root:+"$bin_root"}
+}
+trap cleanup EXIT
+
+method=''
 if [ -z "$reason" ]; then
   version_dir="$cache_root/ops-actions/$version"
   cache_dir="$version_dir/$arch"
   marker="$version_dir/$arch.complete"
-  if [ -f "$marker" ] && [ -d "$cache_dir" ] && has_tools "$cache_dir"; then
-    log "using cached $cache_dir"
-    write_outputs "$cache_dir" cache
-    exit 0
-  fi
-
   archive=$(ops_archive_name "$version" "$target")
   if [ -n "$download_url" ]; then
     url="${download_url%/}/$archive"
@@ -327,44 +363,74 @@ if [ -z "$reason" ]; then
   # may only ever go to https.
   case "$url" in
     https://*) proto='=https' ;;
-    http://127.0.0.1[:/]* | http://localhost[:/]* | 'http://[::1]'[:/]*)
-      if [ -z "$download_url" ]; then
-        fail 1 "refusing plain http download from \`$url\`"
+    *)
+      if [ -n "$download_url" ] && is_loopback_http "$url"; then
+        proto='=http,https'
+      else
+        fail 1 "refusing to download from \`$url\`: only https URLs are allowed" 'use an https `download-url` (plain http only for 127.0.0.1, localhost or [::1])'
       fi
-      proto='=http,https'
       ;;
-    *) fail 1 "refusing to download from \`$url\`: only https URLs are allowed" 'use an https `download-url` (plain http only for 127.0.0.1 or localhost)' ;;
   esac
 
   work=$(mktemp -d "$tmp_root/ops-actions-install.XXXXXX")
-  staging=''
-  cleanup() {
-    rm -rf -- "$work" ${staging:+"$staging"}
-  }
-  trap cleanup EXIT
 
-  log "downloading $url"
-  set -- --fail --silent --show-error --location --proto "$proto" --proto-redir '=https' \
-    --connect-timeout 30 --retry "$retries" --user-agent "ops-actions-install/$version" \
-    --output "$work/$archive"
-  if [ -n "$retry_delay" ]; then
-    set -- "$@" --retry-delay "$retry_delay"
+  # The cached archive is copied first, and the copy is both hashed and unpacked.
+  if [ -f "$marker" ] && [ -f "$cache_dir/$archive" ]; then
+    cached=''
+    if cp -- "$cache_dir/$archive" "$work/$archive" 2>/dev/null; then
+      cached=$(ops_sha256 "$work/$archive") || cached=''
+    fi
+    if [ -n "$cached" ] && [ "$cached" = "$rel_sum" ]; then
+      log "using cached $cache_dir/$archive (sha256 $cached, as release.txt pins)"
+      method=cache
+    else
+      warn "the cached $archive does not match actions/_lib/release.txt (expected sha256 $rel_sum, got ${cached:-nothing readable}); removing it and downloading the archive again"
+      rm -f -- "$work/$archive"
+      rm -rf -- "$cache_dir" "$marker" ||
+        fail 1 "cannot remove the cache entry $cache_dir" 'remove it by hand; something other than this script wrote it'
+    fi
   fi
-  curl_status=0
-  curl "$@" "$url" || curl_status=$?
-  if [ "$curl_status" -ne 0 ]; then
-    warn "could not download $archive (curl exit status $curl_status); building from source instead"
-    reason="the download of $archive failed"
+
+  if [ -z "$method" ]; then
+    log "downloading $url"
+    set -- --fail --silent --show-error --location --proto "$proto" --proto-redir '=https' \
+      --connect-timeout 30 --retry "$retries" --user-agent "ops-actions-install/$version" \
+      --output "$work/$archive"
+    if [ -n "$retry_delay" ]; then
+      set -- "$@" --retry-delay "$retry_delay"
+    fi
+    curl_status=0
+    curl "$@" "$url" || curl_status=$?
+    if [ "$curl_status" -ne 0 ]; then
+      warn "could not download $archive (curl exit status $curl_status); building from source instead"
+      reason="the download of $archive failed"
+    else
+      method=download
+    fi
   fi
 fi
 
+# Keeps the verified archive in the tool cache: a copy next to the entry (same file system), moved into
+# place, and only then marked complete. Best effort: a read-only cache only costs the next run a download.
+store_in_cache() {
+  mkdir -p -- "$version_dir" &&
+    staging=$(mktemp -d "$version_dir/.$arch.XXXXXX") &&
+    cp -- "$work/$archive" "$staging/$archive" &&
+    rm -rf -- "$cache_dir" "$marker" &&
+    mv -- "$staging" "$cache_dir" &&
+    staging='' &&
+    : >"$marker"
+}
+
 if [ -z "$reason" ]; then
-  actual=$(ops_sha256 "$work/$archive") || fail 1 'no sha256 tool found (sha256sum, shasum or openssl)'
-  if [ "$actual" != "$rel_sum" ]; then
-    fail 1 "checksum mismatch for $archive: expected sha256 $rel_sum (actions/_lib/release.txt), got $actual" \
-      'the downloaded archive is not the one this ref pinned; do not use it. Report it, or set build-from-source: true'
+  if [ "$method" = download ]; then
+    actual=$(ops_sha256 "$work/$archive") || fail 1 'no sha256 tool found (sha256sum, shasum or openssl)'
+    if [ "$actual" != "$rel_sum" ]; then
+      fail 1 "checksum mismatch for $archive: expected sha256 $rel_sum (actions/_lib/release.txt), got $actual" \
+        'the downloaded archive is not the one this ref pinned; do not use it. Report it, or set build-from-source: true'
+    fi
+    log "verified sha256 $actual"
   fi
-  log "verified sha256 $actual"
 
   if [ "$verify_attestation" = true ]; then
     if command -v gh >/dev/null 2>&1; then
@@ -389,39 +455,39 @@ if [ -z "$reason" ]; then
     fi
   fi
 
-  # Unpack next to the cache entry (same file system), then move it into place and only then mark it
-  # complete, so an interrupted run never leaves a half-filled entry that looks usable.
-  mkdir -p "$version_dir"
-  staging=$(mktemp -d "$version_dir/.$arch.XXXXXX")
+  if [ "$method" = download ]; then
+    store_in_cache || warn "could not keep $archive in the tool cache ($cache_dir); the next run downloads it again"
+  fi
+
+  # Unpacked for this job only: nothing that runs comes from a directory an earlier job could write.
+  bin_root=$(mktemp -d "$tmp_root/ops-actions-bin.XXXXXX")
   case "$archive" in
     *.zip)
       if command -v unzip >/dev/null 2>&1; then
-        unzip -q "$work/$archive" -d "$staging"
+        unzip -q "$work/$archive" -d "$bin_root"
       elif command -v 7z >/dev/null 2>&1; then
-        7z x -y "-o$staging" "$work/$archive" >/dev/null
+        7z x -y "-o$bin_root" "$work/$archive" >/dev/null
       else
         # shellcheck disable=SC2016 # $args is PowerShell's, not ours
         powershell -NoProfile -NonInteractive -Command 'Expand-Archive -LiteralPath $args[0] -DestinationPath $args[1]' \
-          "$(to_native_path "$work/$archive")" "$(to_native_path "$staging")"
+          "$(to_native_path "$work/$archive")" "$(to_native_path "$bin_root")"
       fi
       ;;
-    *) tar -xzf "$work/$archive" -C "$staging" ;;
+    *) tar -xzf "$work/$archive" -C "$bin_root" ;;
   esac
   stem=$(ops_archive_stem "$version" "$target")
-  [ -d "$staging/$stem" ] || fail 1 "$archive does not contain the directory $stem/"
-  if ! has_tools "$staging/$stem"; then
+  [ -d "$bin_root/$stem" ] || fail 1 "$archive does not contain the directory $stem/"
+  if ! has_tools "$bin_root/$stem"; then
     for tool in $expected_tools; do
-      [ -f "$staging/$stem/$tool$exe" ] || fail 1 "$archive does not contain \`$tool$exe\`"
+      [ -f "$bin_root/$stem/$tool$exe" ] || fail 1 "$archive does not contain \`$tool$exe\`"
     done
   fi
   for tool in $expected_tools; do
-    chmod +x "$staging/$stem/$tool$exe"
+    chmod +x "$bin_root/$stem/$tool$exe"
   done
-  rm -rf -- "$cache_dir" "$marker"
-  mv -- "$staging/$stem" "$cache_dir"
-  : >"$marker"
-  log "installed $archive into $cache_dir"
-  write_outputs "$cache_dir" download
+  log "unpacked $archive into $bin_root/$stem"
+  write_outputs "$bin_root/$stem" "$method"
+  bin_root=''
   exit 0
 fi
 
@@ -435,17 +501,68 @@ if [ ! -f "$src_root/Cargo.toml" ] || [ ! -f "$src_root/Cargo.lock" ]; then
   fail 1 "cannot build ops-actions from source: no Cargo.toml and Cargo.lock in $src_root"
 fi
 
+# The sha256 of a source tree: every file's path and content (.git, target and node_modules left out).
+tree_sha256() { # <dir>
+  local hasher sum
+  if command -v sha256sum >/dev/null 2>&1; then
+    hasher=(sha256sum)
+  elif command -v shasum >/dev/null 2>&1; then
+    hasher=(shasum -a 256)
+  else
+    return 1
+  fi
+  sum=$(cd -- "$1" &&
+    find . \( -path ./.git -o -path ./target -o -path ./node_modules \) -prune -o -type f -print0 |
+    LC_ALL=C sort -z | xargs -0 "${hasher[@]}" | "${hasher[@]}") || return 1
+  printf '%s\n' "${sum%% *}"
+}
+
+# Build directories of other trees unused for 7 days are removed (each holds hundreds of MB); the one in
+# use is never touched, and every build refreshes its `<dir>.used` stamp first.
+prune_build_dirs() { # <build root> <key in use>
+  local stamp dir
+  find "$1" -mindepth 1 -maxdepth 1 -type f -name '*.used' -mtime +7 -print |
+    while IFS= read -r stamp; do
+      dir=${stamp%.used}
+      [ "${dir##*/}" = "$2" ] && continue
+      rm -rf -- "$dir" "$stamp" || return 1
+    done
+}
+
+# Where cargo builds. On a runner, the tool cache keeps it for later steps and jobs, in one directory per
+# source tree, named after the tree's sha256. Cargo judges a workspace crate up to date by comparing file
+# times, and the runner unpacks an action with its commit's file times: two refs sharing one directory
+# could leave the other ref's binary looking up to date. Within one tree's directory any output is right.
+if [ -n "${OPS_TARGET_DIR:-}" ]; then
+  target_dir=$(to_unix_path "$OPS_TARGET_DIR")
+elif [ -n "${RUNNER_TOOL_CACHE:-}" ]; then
+  tree=$(tree_sha256 "$src_root") || fail 1 "cannot hash the source tree in $src_root" 'it needs find, sort, xargs and sha256sum (or shasum)'
+  key=$(printf '%s' "$tree" | cut -c1-16)
+  build_root="$cache_root/ops-actions-build"
+  target_dir="$build_root/$key"
+  if mkdir -p -- "$target_dir" 2>/dev/null && : >"$target_dir.used"; then
+    prune_build_dirs "$build_root" "$key" || warn "could not remove old build directories in $build_root"
+  else
+    warn "cannot write $build_root; building in $tmp_root/ops-actions-target, which this job alone keeps"
+    target_dir="$tmp_root/ops-actions-target"
+  fi
+else
+  target_dir="$tmp_root/ops-actions-target"
+fi
+
 # Only the tools asked for; with no list (the root action), every tool of the tree.
 build_tools=${requested_tools:-$(ops_tools_in "$src_root")}
-bin_dir="$target_dir/ops-actions-bin"
-mkdir -p "$bin_dir"
+bin_dir=$(mktemp -d "$tmp_root/ops-actions-bin.XXXXXX")
+bin_root=$bin_dir # removed on failure
 if [ -z "$build_tools" ]; then
   log "building from source: $reason"
   warn "this source tree has no tools (no crates/<name>/src/main.rs); nothing to build"
   write_outputs "$bin_dir" build
+  bin_root=''
   exit 0
 fi
-set -- build --release --locked --manifest-path "$src_root/Cargo.toml" --target-dir "$target_dir"
+# The `action` profile: release without LTO, 16 codegen units (Cargo.toml says why).
+set -- build --profile action --locked --manifest-path "$src_root/Cargo.toml" --target-dir "$target_dir"
 for tool in $build_tools; do
   set -- "$@" -p "$tool"
 done
@@ -457,8 +574,9 @@ log "running $cargo $*"
   fail 1 '`cargo build` of the ops-actions source failed' 'see the cargo output above'
 
 for tool in $build_tools; do
-  cp -f -- "$target_dir/release/$tool$exe" "$bin_dir/" ||
+  cp -f -- "$target_dir/action/$tool$exe" "$bin_dir/" ||
     fail 1 "\`cargo build -p $tool\` produced no \`$tool$exe\`" 'each tool is a package with a binary of the same name'
 done
 log "built into $bin_dir"
 write_outputs "$bin_dir" build
+bin_root=''

@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use ops_contract_tests::repo_root;
+use ops_contract_tests::{load_action, repo_root, tool_actions};
 use sha2::{Digest, Sha256};
 
 const VERSION: &str = "0.1.0";
@@ -166,6 +166,29 @@ impl Checkout {
 
     fn runner_temp(&self) -> PathBuf {
         self.root.join("runner-temp")
+    }
+
+    /// Where the release archive for Linux x64 is kept between runs.
+    fn cached_archive(&self) -> PathBuf {
+        self.tool_cache()
+            .join(format!("ops-actions/{VERSION}/x64"))
+            .join(archive_name(LINUX_X64))
+    }
+
+    /// The source-build directories under the tool cache (one per source tree), without their stamps.
+    fn build_dirs(&self) -> Vec<String> {
+        self.entries(&self.tool_cache().join("ops-actions-build"))
+            .into_iter()
+            .filter(|name| !name.ends_with(".used"))
+            .collect()
+    }
+
+    /// The entries of RUNNER_TEMP other than the bin dirs install.sh made (`ops-actions-bin.*`).
+    fn temp_leftovers(&self) -> Vec<String> {
+        self.entries(&self.runner_temp())
+            .into_iter()
+            .filter(|name| !name.starts_with("ops-actions-bin."))
+            .collect()
     }
 
     fn write_release_txt(&self, text: &str) {
@@ -326,18 +349,27 @@ fn good_checksum_installs_into_the_tool_cache() {
     let run = checkout.install(&[("OPS_TOOLS", "lint-gate")]);
     run.assert_code(0);
 
-    let cache_dir = checkout.tool_cache().join(format!("ops-actions/{VERSION}/x64"));
-    assert_eq!(run.bin_dir(), cache_dir);
+    // The archive is kept in the tool cache; the binaries are unpacked for this job under RUNNER_TEMP.
+    let bin_dir = run.bin_dir();
+    assert_eq!(
+        bin_dir.parent().and_then(Path::parent),
+        Some(checkout.runner_temp().as_path()),
+        "{run:#?}"
+    );
+    assert_eq!(
+        bin_dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+        Some(format!("ops-actions-{VERSION}-{LINUX_X64}"))
+    );
     assert_eq!(run.output("version"), VERSION);
     assert_eq!(run.output("method"), "download");
     assert_eq!(
         run.path_lines,
-        [cache_dir.display().to_string()],
+        [bin_dir.display().to_string()],
         "GITHUB_PATH gets the bin dir"
     );
     assert_eq!(
         run.stdout.trim(),
-        cache_dir.display().to_string(),
+        bin_dir.display().to_string(),
         "the bin dir is the only stdout"
     );
     assert!(
@@ -346,12 +378,13 @@ fn good_checksum_installs_into_the_tool_cache() {
             .join(format!("ops-actions/{VERSION}/x64.complete"))
             .is_file()
     );
+    assert!(checkout.cached_archive().is_file());
     assert_eq!(
-        run_bin(&cache_dir.join("lint-gate")),
+        run_bin(&bin_dir.join("lint-gate")),
         "lint-gate 0.1.0 (release archive)"
     );
     assert_eq!(
-        run_bin(&cache_dir.join("do-deploy")),
+        run_bin(&bin_dir.join("do-deploy")),
         "do-deploy 0.1.0 (release archive)"
     );
     assert!(
@@ -364,7 +397,7 @@ fn good_checksum_installs_into_the_tool_cache() {
         [format!("/releases/{}", archive_name(LINUX_X64))]
     );
     assert_eq!(
-        checkout.entries(&checkout.runner_temp()),
+        checkout.temp_leftovers(),
         Vec::<String>::new(),
         "download dir cleaned up"
     );
@@ -386,7 +419,7 @@ fn second_run_uses_the_cache_without_downloading() {
     );
     assert_eq!(run.output("method"), "cache");
     assert!(
-        run.stderr.contains("ops-actions: using cached "),
+        run.stderr.contains("ops-actions: using cached ") && run.stderr.contains("as release.txt pins"),
         "{}",
         run.stderr
     );
@@ -454,21 +487,31 @@ fn missing_asset_falls_back_to_a_source_build_of_the_asked_tool() {
     );
     assert_eq!(run.output("method"), "build");
     assert_eq!(run.output("version"), VERSION);
-    let target_dir = checkout.runner_temp().join("ops-actions-target");
-    assert_eq!(run.bin_dir(), target_dir.join("ops-actions-bin"));
+    assert_eq!(
+        run.bin_dir().parent(),
+        Some(checkout.runner_temp().as_path()),
+        "binaries are copied out of the shared build dir for this job"
+    );
     assert_eq!(
         run_bin(&run.bin_dir().join("lint-gate")),
         "lint-gate 0.1.0 (fixture, built from source)"
     );
     assert_eq!(checkout.entries(&run.bin_dir()), ["lint-gate"]);
+    let builds = checkout.build_dirs();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    let target_dir = checkout.tool_cache().join("ops-actions-build").join(&builds[0]);
     assert!(
-        !target_dir.join("release/do-deploy").exists(),
+        target_dir.join("action/lint-gate").is_file(),
+        "built with the `action` profile"
+    );
+    assert!(
+        !target_dir.join("action/do-deploy").exists(),
         "only the asked tool was built"
     );
     assert_eq!(
         checkout.entries(&checkout.tool_cache()),
-        Vec::<String>::new(),
-        "source builds are not cached"
+        ["ops-actions-build"],
+        "no release entry is made from a source build"
     );
 }
 
@@ -618,14 +661,123 @@ fn round_trip_through_the_release_script() {
 #[test]
 fn plain_http_is_refused_unless_loopback() {
     let checkout = Checkout::released(&TOOLS);
-    let run = checkout.install(&[("OPS_DOWNLOAD_URL", "http://mirror.example.invalid/releases")]);
-    run.assert_code(1);
+    // Regression: the loopback check was a prefix match, so `http://127.0.0.1:1@other.host` (user
+    // `127.0.0.1`, password `1`, host other.host) passed as a loopback mirror.
+    for url in [
+        "http://mirror.example.invalid/releases",
+        "http://127.0.0.1:1@other.host/releases",
+        "http://127.0.0.1@other.host/releases",
+        "http://localhost:80@other.host/releases",
+        "http://[::1]:1@other.host/releases",
+        "http://127.0.0.1.other.host/releases",
+        "http://localhost.other.host/releases",
+        "http://127.0.0.1:8080x/releases",
+        "http://127.0.0.1:/releases",
+        "http://127.0.0.1\\@other.host/releases",
+        "ftp://127.0.0.1/releases",
+    ] {
+        let run = checkout.install(&[("OPS_DOWNLOAD_URL", url), ("OPS_CARGO", "/nonexistent/cargo")]);
+        assert_eq!(run.code, Some(1), "{url}: {run:#?}");
+        assert!(
+            run.stderr.contains("only https URLs are allowed"),
+            "{url}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("downloading"), "{url}: {}", run.stderr);
+    }
+    // The loopback spellings with a port are mirrors (the server above listens on 127.0.0.1).
+    let port = checkout
+        .server
+        .base
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches("/releases")
+        .to_owned();
+    for host in ["127.0.0.1", "localhost"] {
+        let url = format!("http://{host}:{port}/releases");
+        let run = checkout.install(&[("OPS_DOWNLOAD_URL", &url)]);
+        run.assert_code(0);
+    }
+    assert_eq!(
+        checkout.server.requests().len(),
+        1,
+        "the second run used the cache"
+    );
+}
+
+/// Regression: on a runner that outlives its jobs, an earlier job could plant binaries in the tool
+/// cache entry for the version (`ops-actions/<version>/<arch>/`), and the next install ran them without
+/// any check. Only an archive whose sha256 equals release.txt's is ever unpacked, on every run.
+#[test]
+fn planted_files_in_the_tool_cache_never_run() {
+    let checkout = Checkout::released(&TOOLS);
+    let entry = checkout.tool_cache().join(format!("ops-actions/{VERSION}/x64"));
+    let marker = checkout
+        .tool_cache()
+        .join(format!("ops-actions/{VERSION}/x64.complete"));
+    let plant = |dir: &Path| {
+        for tool in TOOLS {
+            let bin = dir.join(tool);
+            fs::write(&bin, "#!/bin/sh\necho planted\n").expect("plant");
+            fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    };
+
+    // 1. binaries laid out as a complete entry, the way install.sh used to keep them
+    fs::create_dir_all(&entry).expect("entry");
+    plant(&entry);
+    fs::write(&marker, "").expect("marker");
+    let run = checkout.install(&[("OPS_TOOLS", "lint-gate")]);
+    run.assert_code(0);
+    assert_eq!(run.output("method"), "download", "{run:#?}");
+    assert_eq!(
+        run_bin(&run.bin_dir().join("lint-gate")),
+        "lint-gate 0.1.0 (release archive)"
+    );
+    assert_eq!(checkout.server.requests().len(), 1);
+
+    // 2. the cached archive swapped for another one (a tampered archive, same name, marker in place)
+    let other = checkout.root.join("planted");
+    let stem = format!("ops-actions-{VERSION}-{LINUX_X64}");
+    fs::create_dir_all(other.join(&stem)).expect("planted stem");
+    plant(&other.join(&stem));
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(checkout.cached_archive())
+        .arg("-C")
+        .arg(&other)
+        .arg(&stem)
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    assert!(marker.is_file());
+    let run = checkout.install(&[("OPS_TOOLS", "lint-gate")]);
+    run.assert_code(0);
     assert!(
-        run.stderr.contains("only https URLs are allowed"),
+        run.stderr.contains(&format!(
+            "::warning title=ops-actions install::the cached {} does not match actions/_lib/release.txt",
+            archive_name(LINUX_X64)
+        )),
         "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("downloading"), "{}", run.stderr);
+    assert_eq!(run.output("method"), "download");
+    assert_eq!(
+        run_bin(&run.bin_dir().join("lint-gate")),
+        "lint-gate 0.1.0 (release archive)"
+    );
+    assert_eq!(checkout.server.requests().len(), 2, "downloaded again");
+    let kept = fs::read(checkout.cached_archive()).expect("cached archive");
+    assert_eq!(
+        sha256_hex(&kept),
+        sha256_hex(&checkout.release_archive(LINUX_X64, &TOOLS)),
+        "the cache holds the pinned archive again"
+    );
+
+    // 3. and the next run takes it from the cache, checked
+    let run = checkout.install(&[("OPS_TOOLS", "do-deploy")]);
+    run.assert_code(0);
+    assert_eq!(run.output("method"), "cache");
+    assert_eq!(checkout.server.requests().len(), 2);
 }
 
 #[test]
@@ -742,4 +894,154 @@ fn each_runner_platform_downloads_its_own_archive() {
         );
     }
     assert_eq!(checkout.server.requests().len(), platforms.len());
+}
+
+/// Regression guard for the source-build cache: cargo judges a workspace crate up to date by file times,
+/// and the runner unpacks an action with its commit's file times, so one target dir shared by two
+/// source trees can hand out the other tree's binary. Each tree builds in its own directory, named after
+/// its content; the same tree reuses it.
+#[test]
+fn source_builds_reuse_the_build_dir_of_the_same_tree_only() {
+    let checkout = Checkout::new();
+    let from_source = [("OPS_TOOLS", "lint-gate"), ("OPS_BUILD_FROM_SOURCE", "true")];
+
+    let first = checkout.install(&from_source);
+    first.assert_code(0);
+    assert!(
+        first
+            .stderr
+            .contains("running cargo build --profile action --locked"),
+        "{}",
+        first.stderr
+    );
+    assert!(first.stderr.contains("Compiling lint-gate"), "{}", first.stderr);
+    let builds = checkout.build_dirs();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(
+        builds[0].len(),
+        16,
+        "16 hex digits of the tree's sha256: {builds:?}"
+    );
+
+    // The same tree again (a later step or job on this runner): nothing is compiled.
+    let again = checkout.install(&from_source);
+    again.assert_code(0);
+    assert!(!again.stderr.contains("Compiling"), "{}", again.stderr);
+    assert_eq!(checkout.build_dirs(), builds);
+    assert_ne!(
+        again.bin_dir(),
+        first.bin_dir(),
+        "each run copies into its own bin dir"
+    );
+
+    // Another tree whose changed file keeps its old time, as an unpacked action's files do.
+    let main_rs = checkout.action().join("crates/lint-gate/src/main.rs");
+    let old_time = fs::metadata(&main_rs).and_then(|m| m.modified()).expect("mtime");
+    fs::write(
+        &main_rs,
+        "fn main() {\n    println!(\"lint-gate from another ref\");\n}\n",
+    )
+    .expect("edit");
+    fs::File::options()
+        .write(true)
+        .open(&main_rs)
+        .and_then(|f| f.set_modified(old_time))
+        .expect("set mtime");
+    let other = checkout.install(&from_source);
+    other.assert_code(0);
+    assert_eq!(
+        run_bin(&other.bin_dir().join("lint-gate")),
+        "lint-gate from another ref",
+        "{}",
+        other.stderr
+    );
+    assert_eq!(checkout.build_dirs().len(), 2);
+}
+
+#[test]
+fn build_dirs_unused_for_a_week_are_removed() {
+    let checkout = Checkout::new();
+    let root = checkout.tool_cache().join("ops-actions-build");
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let now = std::time::SystemTime::now();
+    for (name, age) in [("0000000000000old", 8), ("00000000000young", 1)] {
+        fs::create_dir_all(root.join(name).join("action")).expect("build dir");
+        let stamp = root.join(format!("{name}.used"));
+        fs::write(&stamp, "").expect("stamp");
+        fs::File::options()
+            .write(true)
+            .open(&stamp)
+            .and_then(|f| f.set_modified(now - day * age))
+            .expect("age the stamp");
+    }
+    let run = checkout.install(&[("OPS_TOOLS", "lint-gate"), ("OPS_BUILD_FROM_SOURCE", "true")]);
+    run.assert_code(0);
+    let left = checkout.build_dirs();
+    assert!(!left.contains(&"0000000000000old".to_owned()), "{left:?}");
+    assert!(!root.join("0000000000000old.used").exists());
+    assert!(left.contains(&"00000000000young".to_owned()), "{left:?}");
+    assert_eq!(left.len(), 2, "the young one and this tree's: {left:?}");
+}
+
+#[test]
+fn an_explicit_target_dir_is_used_as_given() {
+    let checkout = Checkout::new();
+    let target = checkout.root.join("my-target");
+    let target_str = target.display().to_string();
+    let run = checkout.install(&[
+        ("OPS_TOOLS", "do-deploy"),
+        ("OPS_BUILD_FROM_SOURCE", "true"),
+        ("OPS_TARGET_DIR", &target_str),
+    ]);
+    run.assert_code(0);
+    assert!(target.join("action/do-deploy").is_file());
+    assert_eq!(checkout.build_dirs(), Vec::<String>::new());
+}
+
+#[test]
+fn the_action_profile_is_release_without_lto() {
+    // install.sh builds with `--profile action`: the real tree and the fixture must both define it.
+    for manifest in [
+        repo_root().join("Cargo.toml"),
+        repo_root().join("tests/fixtures/install/workspace/Cargo.toml"),
+    ] {
+        let text = fs::read_to_string(&manifest).expect("Cargo.toml");
+        let section: Vec<&str> = text
+            .split("\n[")
+            .find(|s| s.starts_with("profile.action]"))
+            .unwrap_or_else(|| panic!("{}: no [profile.action]", manifest.display()))
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        assert_eq!(
+            section,
+            [r#"inherits = "release""#, "lto = false", "codegen-units = 16"],
+            "{}",
+            manifest.display()
+        );
+    }
+}
+
+#[test]
+fn each_tool_action_installs_only_its_own_tool() {
+    let root = repo_root();
+    let dirs = tool_actions(&root);
+    assert_eq!(dirs.len(), 6, "{dirs:?}");
+    for dir in dirs {
+        let tool = dir.file_name().expect("name").to_string_lossy().into_owned();
+        let action = load_action(&dir.join("action.yml")).expect("action.yml");
+        let install = action
+            .runs
+            .steps
+            .iter()
+            .find(|s| s.run.as_deref().is_some_and(|r| r.contains("_lib/install.sh")))
+            .unwrap_or_else(|| panic!("{tool}: no install step"));
+        assert_eq!(
+            install.env.get("OPS_TOOLS").and_then(|v| v.as_str()),
+            Some(tool.as_str()),
+            "{tool}: a source build should build this tool only"
+        );
+    }
 }

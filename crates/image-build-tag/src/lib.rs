@@ -104,7 +104,11 @@ pub fn run(args: &Args, env: &Env, runner: &Runner) -> Result<ExitStatus, Error>
         runner.mask(token.expose());
     }
     if let Some(password) = &args.password {
-        runner.mask(password.expose());
+        // a registry that echoes the `Authorization` header shows `Basic base64(user:password)`
+        match args.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(username) => runner.mask_basic(username, password),
+            None => runner.mask(password.expose()),
+        }
     }
     for secret in &args.secrets {
         // a line without `=` is refused below, but it may still be a secret pasted whole

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, StatusCode};
+use ops_core::secret::{basic_credential, derived_forms, redact};
 use ops_core::{Env, Secret};
 use ops_net::{HttpClient, Request};
 use serde_json::Value;
@@ -230,17 +231,40 @@ pub struct Registry {
     image: ImageRef,
     credentials: Option<Credentials>,
     auth: Mutex<Option<HeaderValue>>,
+    /// What a registry may echo back of our credentials (the password in each of its forms, the Basic
+    /// credential, bearer tokens it issued): hidden in every error detail we quote from it.
+    masks: Mutex<Vec<Secret>>,
 }
 
 impl Registry {
     /// A client for `image`, with optional credentials.
     pub fn new(http: HttpClient, image: ImageRef, credentials: Option<Credentials>) -> Self {
+        let masks = credentials
+            .iter()
+            .flat_map(|c| [c.password.clone(), basic_credential(&c.username, &c.password)])
+            .filter(|s| !s.expose().is_empty())
+            .collect();
         Self {
             http,
             image,
             credentials,
             auth: Mutex::new(None),
+            masks: Mutex::new(masks),
         }
+    }
+
+    /// The start of a body the registry sent, with our credentials hidden in every form: a 401 page may
+    /// echo the `Authorization` header it got (`Basic base64(user:password)`, `Bearer <token>`).
+    fn detail(&self, text: &str) -> String {
+        let masks: Vec<String> = self
+            .masks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .flat_map(|s| derived_forms(s.expose().trim()))
+            .collect();
+        // redact before cutting, so a secret cut in half is still hidden
+        short(&redact(text, &masks))
     }
 
     /// The repository.
@@ -317,7 +341,7 @@ impl Registry {
                 .as_ref()
                 .map(|c| format!(" for user `{}`", c.username))
                 .unwrap_or_else(|| " (no credentials were given)".to_owned()),
-            detail: short(detail),
+            detail: self.detail(detail),
         }
     }
 
@@ -326,8 +350,8 @@ impl Registry {
             return Ok(None);
         };
         // Review point: the password enters this header value and nothing else.
-        let encoded = STANDARD.encode(format!("{}:{}", creds.username, creds.password.expose()));
-        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        let encoded = basic_credential(&creds.username, &creds.password);
+        let mut value = HeaderValue::from_str(&format!("Basic {}", encoded.expose()))
             .map_err(|_| RegistryError::Protocol("the credentials cannot be sent in a header".to_owned()))?;
         value.set_sensitive(true);
         Ok(Some(value))
@@ -387,7 +411,7 @@ impl Registry {
                 method: Method::GET,
                 url: ops_core::secret::redact_url(url.as_str()),
                 status: response.status(),
-                detail: short(&response.text()),
+                detail: self.detail(&response.text()),
             });
         }
         let data: Value = response.json()?;
@@ -396,6 +420,10 @@ impl Registry {
             .or_else(|| data.get("access_token"))
             .and_then(Value::as_str)
             .ok_or_else(|| RegistryError::Protocol("the token server sent no token".to_owned()))?;
+        self.masks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Secret::new(token));
         let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| RegistryError::Protocol("the token cannot be sent in a header".to_owned()))?;
         value.set_sensitive(true);
@@ -407,7 +435,7 @@ impl Registry {
             method,
             url: self.url(path),
             status: response.status(),
-            detail: short(&response.text()),
+            detail: self.detail(&response.text()),
         }
     }
 
@@ -547,6 +575,93 @@ fn short(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A registry on loopback that answers every `/v2/` request it cannot accept with the
+    /// `Authorization` header it got, as some proxies' and registries' error pages do. `challenge` is
+    /// its `WWW-Authenticate`; `{base}` in it becomes the server's own URL (for a token realm).
+    async fn echoing_registry(challenge: &'static str) -> String {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::response::IntoResponse;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let realm = challenge.replace("{base}", &base);
+        let app = axum::Router::new()
+            .route(
+                "/token",
+                axum::routing::get(|| async { r#"{"token":"issued-bearer-token-77"}"# }),
+            )
+            .fallback(move |headers: HeaderMap| {
+                let realm = realm.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let status = if auth.starts_with("Bearer ") {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::UNAUTHORIZED
+                    };
+                    (
+                        status,
+                        [("www-authenticate", realm)],
+                        format!("denied: you sent `{auth}`"),
+                    )
+                        .into_response()
+                }
+            });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        base
+    }
+
+    fn registry_at(base: &str) -> Registry {
+        let mut image = split_image(&format!("{}/team/app", base.trim_start_matches("http://")));
+        image.api = base.to_owned();
+        let http = HttpClient::builder()
+            .retry_policy(ops_net::RetryPolicy {
+                max_attempts: 1,
+                ..ops_net::RetryPolicy::for_tests()
+            })
+            .build()
+            .unwrap();
+        Registry::new(
+            http,
+            image,
+            Some(Credentials {
+                username: "ci-bot".to_owned(),
+                password: Secret::new("regi$try-pw 42"),
+            }),
+        )
+    }
+
+    /// A 401 body that echoed the `Authorization` header printed `Basic base64(user:password)`: only
+    /// the raw password was masked.
+    #[tokio::test]
+    async fn an_echoed_basic_credential_is_hidden_in_the_error() {
+        let base = echoing_registry(r#"Basic realm="registry""#).await;
+        let err = registry_at(&base).ping().await.unwrap_err();
+        let shown = format!("{err}\n{err:?}");
+        assert!(matches!(err, RegistryError::Unauthorized { .. }), "{shown}");
+        assert!(shown.contains("denied: you sent `Basic ***`"), "{shown}");
+        for leak in [
+            "Y2ktYm90OnJlZ2kkdHJ5LXB3IDQy",
+            "regi$try-pw 42",
+            "regi%24try-pw%2042",
+        ] {
+            assert!(!shown.contains(leak), "`{leak}` leaked: {shown}");
+        }
+    }
+
+    /// The same for a bearer token the registry's token server issued for our credentials.
+    #[tokio::test]
+    async fn an_echoed_bearer_token_is_hidden_in_the_error() {
+        let base = echoing_registry(r#"Bearer realm="{base}/token",service="registry""#).await;
+        let err = registry_at(&base).ping().await.unwrap_err();
+        let shown = format!("{err}\n{err:?}");
+        assert!(shown.contains("denied: you sent `Bearer ***`"), "{shown}");
+        assert!(!shown.contains("issued-bearer-token-77"), "{shown}");
+    }
 
     #[test]
     fn image_names_split_into_registry_and_repository() {

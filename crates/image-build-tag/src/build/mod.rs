@@ -431,14 +431,24 @@ fn registry_error(error: RegistryError, login: Option<&Login>) -> Error {
     Error::dependency(error.to_string()).with_hint(hint)
 }
 
-/// Credentials for a registry: the login when it is for that registry, else the Docker config's.
-fn credentials_for(env: &Env, login: Option<&Login>, registry_host: &str) -> Option<Credentials> {
+/// Credentials for a registry: the login when it is for that registry, else the Docker config's, which
+/// are masked (with their Basic credential) before the registry can echo them.
+fn credentials_for(
+    env: &Env,
+    runner: &Runner,
+    login: Option<&Login>,
+    registry_host: &str,
+) -> Option<Credentials> {
     match login {
         Some(login) if same_host(&login.registry, registry_host) => Some(Credentials {
             username: login.username.clone(),
             password: login.password.clone(),
         }),
-        _ => registry::from_docker_config(env, registry_host),
+        _ => {
+            let found = registry::from_docker_config(env, registry_host)?;
+            runner.mask_basic(&found.username, &found.password);
+            Some(found)
+        }
     }
 }
 
@@ -475,7 +485,7 @@ pub fn run(
         .retry_policy(RetryPolicy::from_env(env)?)
         .build()?;
     if let Some(login) = &req.login {
-        runner.mask(login.password.expose());
+        runner.mask_basic(&login.username, &login.password);
         // the login check asks for a token for the first image on that registry, or for none
         let target = req
             .images
@@ -630,7 +640,7 @@ pub fn run(
                         )));
                     }
                     let image_ref = registry::split_image(image);
-                    let creds = credentials_for(env, req.login.as_ref(), &image_ref.registry);
+                    let creds = credentials_for(env, runner, req.login.as_ref(), &image_ref.registry);
                     let client = Registry::new(http.clone(), image_ref, creds);
                     if !rest.is_empty() {
                         let manifest = rt
@@ -678,7 +688,7 @@ pub fn run(
         let mut configs = 0;
         for (image, digest) in &pushed {
             let image_ref = registry::split_image(image);
-            let creds = credentials_for(env, req.login.as_ref(), &image_ref.registry);
+            let creds = credentials_for(env, runner, req.login.as_ref(), &image_ref.registry);
             let client = Registry::new(http.clone(), image_ref, creds);
             let names: Vec<String> = tag_names(req).into_iter().map(str::to_owned).collect();
             let report = rt

@@ -289,3 +289,75 @@ fn auto_picks_buildah_when_docker_has_no_engine() {
         vec![words(&r.workspace(), "version --format {{.Server.Version}}")]
     );
 }
+
+/// A registry on loopback whose 401 page echoes the `Authorization` header it got, as some proxies'
+/// error pages do; the base URL.
+fn echoing_registry() -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", r#"Basic realm="registry""#)],
+            format!("denied: you sent `{auth}`"),
+        )
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let host = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    host
+}
+
+/// The login check's 401 page echoed `Basic base64(user:password)` into the error, and only the raw
+/// password was masked.
+#[test]
+fn a_registry_echoing_the_basic_credential_does_not_show_it() {
+    let password = "Echoed-Planted-Pass-9";
+    let credential = "YWxpY2U6RWNob2VkLVBsYW50ZWQtUGFzcy05";
+    let host = echoing_registry();
+    let (r, fake) = Fake::install(runner());
+    let r = r
+        .input("builder", "docker")
+        .input("images", format!("{host}/team/app"))
+        .input("registry", &host)
+        .input("username", "alice")
+        .input("password", password)
+        .input("push", "true");
+    context(&r.workspace(), SCRATCH);
+    let out = run(&r);
+    assert_eq!(out.code, Some(3), "{}\n{}", log(&out), fake.text());
+    let error = &out.commands_named("error")[0].message;
+    assert!(
+        error.contains("refused the credentials for user `alice`: denied: you sent `Basic ***`"),
+        "{error}"
+    );
+    let masked: Vec<&str> = out
+        .commands_named("add-mask")
+        .iter()
+        .map(|c| c.message.as_str())
+        .collect();
+    assert!(masked.contains(&credential), "{masked:?}");
+    let shown = out
+        .all_text()
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for planted in [password, credential] {
+        assert!(!shown.contains(planted), "`{planted}` leaked:\n{shown}");
+    }
+}

@@ -1,8 +1,10 @@
 //! The workflow templates (`workflows-templates/`) and the reusable workflows
 //! (`.github/workflows/reusable-*.yml`): every one parses, follows the hardening rules users copy along
 //! with it, references only ops-actions actions, inputs and reusable workflows that exist, and passes
-//! zizmor. Fixtures under `tests/fixtures/templates/` prove the checker catches each rule it enforces (a
-//! checker that passes everything proves nothing).
+//! zizmor and GitHub's own workflow parser (every file in `.github/workflows/` too). Fixtures under
+//! `tests/fixtures/templates/` prove the checker catches each rule it enforces (a checker that passes
+//! everything proves nothing), and `tests/fixtures/workflow-parser/` that the parser run catches what
+//! GitHub refuses.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,13 @@ const OPS_REPO: &str = "org/ops-actions";
 
 /// The zizmor the project pins (scripts/lib/common.sh); scripts/test installs it before the tests.
 const ZIZMOR_INSTALL: &str = "pip install zizmor==1.32.0";
+
+/// GitHub's workflow parser (npm `@actions/workflow-parser`, installed by scripts/setup-node), run by node.
+const WORKFLOW_PARSER: &str = "tests/node/workflow-parser.mjs";
+
+/// Where the Dependabot template lives: not among the workflows, which users copy with
+/// `cp workflows-templates/*.yml .github/workflows/`.
+const DEPENDABOT: &str = "workflows-templates/dependabot/dependabot.yml";
 
 /// The stacks with a copyable template and a reusable twin.
 const STACKS: &[&str] = &["node", "rust", "container"];
@@ -470,12 +479,9 @@ fn check_declared_use(workflow: &Workflow) -> Vec<String> {
     problems
 }
 
-/// The templates users copy (every workflow in workflows-templates/, not dependabot.yml).
+/// The templates users copy: every `.yml` directly in workflows-templates/, each a workflow.
 fn template_paths(root: &Path) -> Vec<PathBuf> {
     yml_files(&root.join("workflows-templates"))
-        .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n != "dependabot.yml"))
-        .collect()
 }
 
 /// ops-actions' reusable workflows.
@@ -679,7 +685,7 @@ fn reusable_workflows_mirror_the_templates() {
 #[test]
 fn dependabot_covers_actions_and_every_stack_with_a_cooldown() {
     let root = repo_root();
-    let path = root.join("workflows-templates/dependabot.yml");
+    let path = root.join(DEPENDABOT);
     let doc = load(&root, &path).doc;
     let updates = doc["updates"].as_array().cloned().unwrap_or_default();
     let ecosystems: BTreeSet<&str> = updates
@@ -730,12 +736,10 @@ fn relative(root: &Path, path: &Path) -> String {
 fn zizmor_finds_nothing_in_the_templates_and_workflows() {
     let root = repo_root();
     // zizmor collects workflows from a directory only under .github/workflows, so the templates are
-    // named one by one (dependabot.yml included).
-    let mut inputs: Vec<String> = yml_files(&root.join("workflows-templates"))
-        .iter()
-        .map(|p| relative(&root, p))
-        .collect();
-    assert!(inputs.len() >= 5, "too few templates: {inputs:?}");
+    // named one by one (the Dependabot template included).
+    let mut inputs: Vec<String> = template_paths(&root).iter().map(|p| relative(&root, p)).collect();
+    assert!(inputs.len() >= 4, "too few templates: {inputs:?}");
+    inputs.push(DEPENDABOT.to_owned());
     inputs.push(".github/workflows".to_owned());
     let (code, output) = zizmor(&inputs);
     assert_eq!(code, 0, "zizmor {}:\n{output}", inputs.join(" "));
@@ -753,6 +757,103 @@ fn zizmor_audits_a_template_it_is_given() {
     let (code, output) = zizmor(&["tests/fixtures/templates/unpinned.yml".to_owned()]);
     assert_ne!(code, 0, "{output}");
     assert!(output.contains("unpinned-uses"), "{output}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// GitHub's workflow parser
+
+/// Runs GitHub's workflow parser over `files` (relative to the repository root): file → error messages.
+fn workflow_parser(files: &[String]) -> BTreeMap<String, Vec<String>> {
+    let root = repo_root();
+    let package = root.join("node_modules/@actions/workflow-parser/package.json");
+    assert!(
+        package.is_file(),
+        "`@actions/workflow-parser` is not installed in node_modules\nhint: run `scripts/setup-node` (scripts/test does)"
+    );
+    let output = Command::new("node")
+        .arg(WORKFLOW_PARSER)
+        .args(files)
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run node ({e})\nhint: run `scripts/setup-node`, which installs it")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "node {WORKFLOW_PARSER} failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut results = BTreeMap::new();
+    for line in stdout.lines() {
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let file = value["file"].as_str().unwrap_or_default().to_owned();
+        let errors = value["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        results.insert(file, errors);
+    }
+    let asked: BTreeSet<&String> = files.iter().collect();
+    let answered: BTreeSet<&String> = results.keys().collect();
+    assert_eq!(asked, answered, "one result per file");
+    results
+}
+
+#[test]
+fn githubs_workflow_parser_accepts_every_template_and_workflow() {
+    let root = repo_root();
+    let mut files: Vec<String> = template_paths(&root)
+        .iter()
+        .chain(yml_files(&root.join(".github/workflows")).iter())
+        .map(|p| relative(&root, p))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 9, "too few workflows: {files:?}");
+    let problems: Vec<String> = workflow_parser(&files)
+        .into_iter()
+        .flat_map(|(_, errors)| errors)
+        .collect();
+    assert_eq!(problems, Vec::<String>::new(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn githubs_workflow_parser_refuses_a_broken_workflow() {
+    // The fixture passes our own checker: only GitHub's parser sees its two mistakes.
+    let root = repo_root();
+    let fixture = "tests/fixtures/workflow-parser/broken.yml";
+    assert_eq!(
+        check_workflow(&root, &load(&root, &root.join(fixture))),
+        Vec::<String>::new()
+    );
+    let results = workflow_parser(&[fixture.to_owned(), DEPENDABOT.to_owned()]);
+    assert_eq!(
+        results[fixture],
+        [
+            format!("{fixture} (Line: 15, Col: 9): Unexpected end of expression: '=='"),
+            format!("{fixture} (Line: 22, Col: 9): Unexpected value 'continue-on-failure'"),
+        ]
+    );
+    // Regression: the Dependabot template sat among the workflows, so copying
+    // `workflows-templates/*.yml` into `.github/workflows/` made a workflow GitHub refuses.
+    assert!(
+        results[DEPENDABOT]
+            .iter()
+            .any(|e| e.contains("Required property is missing: jobs")),
+        "{:?}",
+        results[DEPENDABOT]
+    );
+    assert!(
+        !template_paths(&root)
+            .iter()
+            .any(|p| p.ends_with("dependabot.yml")),
+        "dependabot.yml is back among the workflow templates"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------

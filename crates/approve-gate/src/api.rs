@@ -1,12 +1,17 @@
 //! The GitHub calls the gate makes, with the caches that keep it cheap: comments are read page by
 //! page with `If-None-Match` (a `304` costs no rate-limit budget), and each person's permission
 //! and team membership are asked once per run.
+//!
+//! The issue and the closing comment are creates ([`ops_net::HttpClient::create`]): each carries a
+//! hidden marker of this run, and when the answer to creating it is lost, the gate looks for the
+//! marker before it sends the request again, so a lost answer neither opens a second issue nor
+//! leaves the first one open.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use http::Method;
-use ops_net::GitHub;
+use ops_net::{Created, GitHub};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -53,6 +58,20 @@ pub struct Issue {
     pub html_url: String,
     /// RFC 3339.
     pub created_at: String,
+    /// Body (absent when empty).
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// The approval issue, once opened.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The issue.
+    pub issue: Issue,
+    /// Whether the assignees were accepted (GitHub refuses someone without access).
+    pub assigned: bool,
+    /// Whether the answer to opening it was lost and the issue was found by its marker.
+    pub found: bool,
 }
 
 /// One environment a run waits on.
@@ -144,15 +163,24 @@ impl Api {
         format!("/repos/{}/{}{rest}", self.owner, self.repo)
     }
 
-    /// Opens the approval issue. When GitHub refuses the assignees (someone without access), it is
-    /// opened again without them rather than not at all.
+    /// Opens the approval issue. `body` must contain `marker`, a hidden mark of this run: when the
+    /// answer is lost, the issue is looked up by it before the request is sent again. When GitHub
+    /// refuses the assignees (someone without access), it is opened again without them rather
+    /// than not at all.
     pub async fn create_issue(
         &self,
         title: &str,
         body: &str,
         labels: &[String],
         assignees: &[String],
-    ) -> Result<(Issue, bool), Error> {
+        marker: &str,
+    ) -> Result<Opened, Error> {
+        let failed = |e| {
+            Error::api(
+                format!("cannot open the approval issue in `{}`", self.full_name()),
+                e,
+            )
+        };
         let mut payload = json!({ "title": title, "body": body });
         if !labels.is_empty() {
             payload["labels"] = json!(labels);
@@ -160,45 +188,72 @@ impl Api {
         if !assignees.is_empty() {
             payload["assignees"] = json!(assignees);
         }
-        match self
-            .gh
-            .post_json::<_, Issue>(&self.route("/issues"), &payload)
-            .await
-        {
-            Ok(issue) => Ok((issue, true)),
+        let opened = |created: Created<Issue>, assigned| Opened {
+            found: created.was_found(),
+            issue: created.into_inner(),
+            assigned,
+        };
+        match self.open_issue(&payload, marker).await {
+            Ok(created) => Ok(opened(created, true)),
             Err(e) if !assignees.is_empty() && e.status().is_some_and(|s| s.as_u16() == 422) => {
                 if let Some(map) = payload.as_object_mut() {
                     map.remove("assignees");
                 }
-                let issue = self
-                    .gh
-                    .post_json::<_, Issue>(&self.route("/issues"), &payload)
-                    .await
-                    .map_err(|e| {
-                        Error::api(
-                            format!("cannot open the approval issue in `{}`", self.full_name()),
-                            e,
-                        )
-                    })?;
-                Ok((issue, false))
+                let created = self.open_issue(&payload, marker).await.map_err(failed)?;
+                Ok(opened(created, false))
             }
-            Err(e) => Err(Error::api(
-                format!("cannot open the approval issue in `{}`", self.full_name()),
-                e,
-            )),
+            Err(e) => Err(failed(e)),
         }
     }
 
-    /// Comments on the issue.
-    pub async fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
+    async fn open_issue(&self, payload: &Value, marker: &str) -> Result<Created<Issue>, ops_net::Error> {
+        let request = self
+            .gh
+            .request(Method::POST, &self.route("/issues"))?
+            .json(payload)?;
         self.gh
-            .post_json::<_, Value>(
-                &self.route(&format!("/issues/{number}/comments")),
-                &json!({ "body": body }),
-            )
+            .http()
+            .create(request, |r| r.json::<Issue>(), |_| self.find_issue(marker))
             .await
-            .map(drop)
-            .map_err(|e| Error::api(format!("cannot comment on issue #{number}"), e))
+    }
+
+    /// The issue whose body carries `marker`, among the repository's newest (it was opened moments
+    /// ago, so it is on the first page).
+    async fn find_issue(&self, marker: &str) -> Result<Option<Issue>, ops_net::Error> {
+        let route = self.route(&format!(
+            "/issues?state=all&sort=created&direction=desc&per_page={PER_PAGE}"
+        ));
+        let issues: Vec<Issue> = self.gh.get_json(&route).await?;
+        Ok(issues
+            .into_iter()
+            .find(|i| i.body.as_deref().is_some_and(|b| b.contains(marker))))
+    }
+
+    /// Comments on the issue. `body` must contain `marker`, a hidden mark of this run: when the
+    /// answer is lost, the comment is looked up by it before the request is sent again (a single
+    /// 502 must not lose the closing comment, nor a retry post it twice). Whether it was found
+    /// that way.
+    pub async fn comment(&self, number: u64, body: &str, marker: &str) -> Result<bool, Error> {
+        let failed = |e| Error::api(format!("cannot comment on issue #{number}"), e);
+        let request = self
+            .gh
+            .request(Method::POST, &self.route(&format!("/issues/{number}/comments")))
+            .and_then(|r| r.json(&json!({ "body": body })))
+            .map_err(failed)?;
+        let find = |_| async move {
+            let (comments, _) = self.comment_pages(number).await?;
+            Ok::<_, ops_net::Error>(
+                comments
+                    .into_iter()
+                    .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))),
+            )
+        };
+        self.gh
+            .http()
+            .create(request, |r| r.json::<Comment>(), find)
+            .await
+            .map(|created| created.was_found())
+            .map_err(failed)
     }
 
     /// Closes the issue, as `completed` or `not_planned`.
@@ -219,17 +274,19 @@ impl Api {
     /// Every comment on the issue, oldest first, and whether any page changed since the last call.
     /// Each page is a conditional GET; a full page means there may be another.
     pub async fn comments(&self, number: u64) -> Result<(Vec<Comment>, bool), Error> {
+        self.comment_pages(number)
+            .await
+            .map_err(|e| Error::api(format!("cannot read the comments of issue #{number}"), e))
+    }
+
+    async fn comment_pages(&self, number: u64) -> Result<(Vec<Comment>, bool), ops_net::Error> {
         let mut all = Vec::new();
         let mut changed = false;
         for page in 1..=MAX_PAGES {
             let route = self.route(&format!(
                 "/issues/{number}/comments?per_page={PER_PAGE}&page={page}"
             ));
-            let got = self
-                .gh
-                .get_conditional::<Vec<Comment>>(&route)
-                .await
-                .map_err(|e| Error::api(format!("cannot read the comments of issue #{number}"), e))?;
+            let got = self.gh.get_conditional::<Vec<Comment>>(&route).await?;
             changed |= !got.not_modified;
             let full = got.value.len() >= PER_PAGE;
             all.extend(got.value);

@@ -5,6 +5,9 @@
 //! view of each team, whether the quorum can be met at all), so bad input never leaves an issue
 //! behind. Once it is open, the wait runs inside a `select!` with the cancellation signals, and
 //! whatever ends it, the issue gets a closing comment and is closed.
+//!
+//! The issue body and the closing comment carry hidden marks of this run ([`Marks`]): when the
+//! answer to creating either is lost, the gate finds it by its mark instead of creating it again.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -46,6 +49,25 @@ struct Plan {
     timeout: Duration,
 }
 
+/// Hidden marks of this run (HTML comments, not shown on GitHub), by which the issue and the
+/// closing comment are found when the answer to creating them is lost. Random, so that two runs,
+/// or two jobs of one run, never take each other's issue for theirs.
+#[derive(Debug)]
+struct Marks {
+    issue: String,
+    closing: String,
+}
+
+impl Marks {
+    fn new() -> Self {
+        let id = ops_core::runner::random_token();
+        Self {
+            issue: format!("<!-- approve-gate request {id} -->"),
+            closing: format!("<!-- approve-gate closing {id} -->"),
+        }
+    }
+}
+
 /// How the wait ended.
 enum End {
     Verdict(Tally),
@@ -80,11 +102,25 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cancel: &mut Cancel) -> Result<ExitStatus
         }
         p = plan(ctx, &api) => p?,
     };
-    let body = body(ctx, &plan);
-    let (issue, assigned) = api
-        .create_issue(&plan.title, &body, &labels(&ctx.args.labels), &plan.assignees)
+    let marks = Marks::new();
+    let body = body(ctx, &plan, &marks.issue);
+    let opened = api
+        .create_issue(
+            &plan.title,
+            &body,
+            &labels(&ctx.args.labels),
+            &plan.assignees,
+            &marks.issue,
+        )
         .await?;
+    let (issue, assigned) = (opened.issue, opened.assigned);
     let runner = ctx.runner;
+    if opened.found {
+        runner.info(&format!(
+            "the answer to opening the approval issue was lost; found issue #{} by its mark instead of opening another",
+            issue.number
+        ));
+    }
     if !assigned {
         runner.warning(&format!(
             "opened issue #{} without assignees: GitHub refused to assign {}",
@@ -120,7 +156,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cancel: &mut Cancel) -> Result<ExitStatus
             };
             // A decision stands even if GitHub will not take the closing comment: say so loudly,
             // but do not turn an approval into a failed step.
-            if let Err(e) = close(&api, issue.number, &closing, state, budget).await {
+            if let Err(e) = close(&api, issue.number, &closing, &marks.closing, state, budget).await {
                 runner.warning(&format!(
                     "could not close the approval issue #{}: {}",
                     issue.number,
@@ -134,7 +170,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cancel: &mut Cancel) -> Result<ExitStatus
                 "**The gate failed** and stopped waiting: {}\n\nThis request is closed; re-run the job to ask again.",
                 one_line(&ops_core::exit::error_chain(&error).join(": "))
             );
-            if let Err(close_error) = close(&api, issue.number, &text, "not_planned", CLOSE_BUDGET).await {
+            if let Err(close_error) = close(
+                &api,
+                issue.number,
+                &text,
+                &marks.closing,
+                "not_planned",
+                CLOSE_BUDGET,
+            )
+            .await
+            {
                 runner.warning(&format!(
                     "could not close the approval issue #{}: {}",
                     issue.number,
@@ -302,7 +347,8 @@ fn need(rules: &Rules) -> String {
     s
 }
 
-fn body(ctx: &Ctx<'_>, plan: &Plan) -> String {
+/// The issue's text; it ends with `mark`, hidden.
+fn body(ctx: &Ctx<'_>, plan: &Plan, mark: &str) -> String {
     let args = ctx.args;
     let env = ctx.env;
     let server = env.github_server_url();
@@ -394,6 +440,7 @@ fn body(ctx: &Ctx<'_>, plan: &Plan) -> String {
         }
     ));
     md.push_str("\nThis issue is closed when the gate decides, times out or is cancelled.\n");
+    md.push_str(&format!("\n{mark}\n"));
     md
 }
 
@@ -707,13 +754,21 @@ fn closing_comment(o: &Outcome, cancelled: bool) -> String {
     text
 }
 
-/// Comments and closes, within a real-time budget.
-async fn close(api: &Api, number: u64, text: &str, state: &str, budget: Duration) -> Result<(), Error> {
+/// Comments (with the hidden `mark`, by which a comment whose answer was lost is found) and
+/// closes, within a real-time budget.
+async fn close(
+    api: &Api,
+    number: u64,
+    text: &str,
+    mark: &str,
+    state: &str,
+    budget: Duration,
+) -> Result<(), Error> {
     let work = async {
         // The close matters more than the comment: a failed comment does not stop it.
-        let commented = api.comment(number, text).await;
+        let commented = api.comment(number, &format!("{text}\n{mark}\n"), mark).await;
         api.close(number, state).await?;
-        commented
+        commented.map(drop)
     };
     match tokio::time::timeout(budget, work).await {
         Ok(r) => r,
@@ -741,6 +796,22 @@ mod tests {
         ] {
             assert_eq!(before(a, b), want, "{a} < {b}");
         }
+    }
+
+    #[test]
+    fn marks_are_hidden_comments_of_their_own_run() {
+        let (a, b) = (Marks::new(), Marks::new());
+        for mark in [&a.issue, &a.closing] {
+            assert!(
+                mark.starts_with("<!-- approve-gate ") && mark.ends_with(" -->"),
+                "{mark}"
+            );
+        }
+        assert_ne!(
+            a.issue, a.closing,
+            "the issue's mark does not find the closing comment"
+        );
+        assert_ne!(a.issue, b.issue, "another run's issue is not ours");
     }
 
     #[test]

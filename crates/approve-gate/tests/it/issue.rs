@@ -535,6 +535,108 @@ fn api_failures_while_waiting_are_survived() {
     assert_eq!(w.open(1), Some(false));
 }
 
+/// Bug: a lost answer to `POST …/issues` (GitHub opened the issue, the connection broke before
+/// the answer arrived) ended the gate with exit 3 and left the issue open forever.
+#[test]
+fn a_lost_answer_to_opening_the_issue_finds_it_instead_of_leaving_it_open() {
+    let w = World::new("lost-open");
+    gh().sim
+        .inject(&w.route("POST", "/issues"), Fault::ProcessThenDrop, 1);
+    comment_after(&w, 2, "alice", "/approve");
+    let out = w.run(&w.direct_runner().input("approvers", "alice"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.outputs["decision"], "approved");
+    assert_eq!(out.outputs["issue-number"], "1");
+    assert_eq!(w.count("POST", "/issues"), 1, "opened once");
+    assert_eq!(w.count("GET", "/issues"), 1, "looked up once");
+    assert_eq!(w.latest_issue(), Some(1), "no second issue");
+    assert_eq!(w.open(1), Some(false), "and it was closed");
+    assert!(
+        lines(&out).iter().any(|l| l
+            == "the answer to opening the approval issue was lost; found issue #1 by its mark instead of opening another"),
+        "{}",
+        out.stderr
+    );
+    // The mark it was found by is hidden in the body, and the closing comment has its own.
+    let sent = gh().sim.exchanges_matching(&w.route("POST", "/issues"))[0]
+        .request_json()
+        .unwrap();
+    assert!(
+        sent["body"]
+            .as_str()
+            .unwrap()
+            .contains("\n<!-- approve-gate request "),
+        "{sent}"
+    );
+    assert!(
+        w.comments(1)
+            .last()
+            .unwrap()
+            .contains("\n<!-- approve-gate closing "),
+        "{:?}",
+        w.comments(1)
+    );
+}
+
+#[test]
+fn an_issue_that_was_not_opened_is_opened_once_the_look_up_finds_nothing() {
+    let w = World::new("lost-not-open");
+    // The connection breaks before GitHub acted: the look-up finds nothing, the POST goes again.
+    gh().sim
+        .inject(&w.route("POST", "/issues"), Fault::DropConnection, 1);
+    comment_after(&w, 2, "alice", "/approve");
+    let out = w.run(&w.direct_runner().input("approvers", "alice"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(w.count("POST", "/issues"), 2);
+    assert_eq!(w.count("GET", "/issues"), 1, "a look-up before the second POST");
+    assert_eq!(w.latest_issue(), Some(1), "one issue");
+    assert_eq!(w.open(1), Some(false));
+}
+
+/// Bug: a single 502 on the closing comment lost the comment (a POST is not retried blindly, and
+/// nothing looked whether it had been posted).
+#[test]
+fn a_502_on_the_closing_comment_is_retried_after_a_look_up() {
+    let w = World::new("close-502");
+    gh().sim
+        .inject(&w.route("POST", "/issues/1/comments"), Fault::Status(502), 1);
+    comment_after(&w, 2, "alice", "/approve");
+    let out = w.run(&w.runner().input("approvers", "alice"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.commands_named("warning").is_empty(),
+        "the closing went through: {}",
+        out.stderr
+    );
+    assert_eq!(w.count("POST", "/issues/1/comments"), 2);
+    let closing: Vec<String> = w
+        .comments(1)
+        .into_iter()
+        .filter(|c| c.starts_with("**Approved.**"))
+        .collect();
+    assert_eq!(closing.len(), 1, "{closing:?}");
+    assert_eq!(w.open(1), Some(false));
+}
+
+#[test]
+fn a_closing_comment_whose_answer_is_lost_is_not_posted_twice() {
+    let w = World::new("close-lost");
+    gh().sim
+        .inject(&w.route("POST", "/issues/1/comments"), Fault::ProcessThenDrop, 1);
+    comment_after(&w, 2, "alice", "/approve");
+    let out = w.run(&w.direct_runner().input("approvers", "alice"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.commands_named("warning").is_empty(), "{}", out.stderr);
+    assert_eq!(w.count("POST", "/issues/1/comments"), 1, "posted once");
+    let closing: Vec<String> = w
+        .comments(1)
+        .into_iter()
+        .filter(|c| c.starts_with("**Approved.**"))
+        .collect();
+    assert_eq!(closing.len(), 1, "{closing:?}");
+    assert_eq!(w.open(1), Some(false));
+}
+
 #[test]
 fn a_team_the_token_cannot_read_is_refused() {
     let w = World::new("team-unreadable");

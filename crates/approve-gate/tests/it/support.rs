@@ -57,6 +57,13 @@ impl World {
             .input("github-token", &self.token)
     }
 
+    /// Like [`World::runner`], but talking to the stand-in directly rather than through Prism,
+    /// for transport faults (a dropped connection) that Prism would turn into answers of its own.
+    /// The stand-in's own contract check still sees every exchange.
+    pub(crate) fn direct_runner(&self) -> FakeRunner {
+        self.runner().env("GITHUB_API_URL", gh().sim.url())
+    }
+
     /// Runs the binary and checks what every run must hold.
     pub(crate) fn run(&self, fake: &FakeRunner) -> RunOutput {
         let out = fake.run(bin(), &[]).expect("the binary runs");
@@ -103,6 +110,11 @@ impl World {
     /// Comment bodies on issue `n`.
     pub(crate) fn comments(&self, n: u64) -> Vec<String> {
         gh().sim.with(|s| s.comment_bodies(OWNER, &self.repo, n))
+    }
+
+    /// The number of the newest issue, if any.
+    pub(crate) fn latest_issue(&self) -> Option<u64> {
+        gh().sim.with(|s| s.latest_issue(OWNER, &self.repo))
     }
 
     /// Whether issue `n` is open.

@@ -388,7 +388,10 @@ volumes:
         assert_eq!(shared["volumes"]["pgdata"]["name"], json!("shop_pgdata"));
         assert_eq!(r.app["volumes"]["pgdata"]["name"], json!("shop_pgdata"));
         assert_eq!(shared["networks"]["default"]["name"], json!("shop_default"));
-        assert_eq!(r.app["networks"]["default"], json!({"name": "shop_default", "external": true}));
+        assert_eq!(
+            r.app["networks"]["default"],
+            json!({"name": "shop_default", "external": true})
+        );
         assert!(r.app.get("name").is_none());
     }
 

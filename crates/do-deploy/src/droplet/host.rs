@@ -532,17 +532,17 @@ async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> Ho
     .await;
 
     let mut switched = false;
-    let verified: Result<Option<u16>, Failure> = match applied {
+    let verified: Result<Option<Probe>, Failure> = match applied {
         Err(f) => Err(f),
         Ok(()) => verify(run, &project, &dir, fresh).await,
     };
-    let port = match verified {
+    let probe = match verified {
         Ok(p) => p,
         Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
     };
     // Switch (blue-green) and observe.
-    if blue_green && let Some(port) = port {
-        let content = upstream(plan, &release, colour.unwrap_or("blue"), port);
+    if blue_green && let Some(Probe { port, .. }) = &probe {
+        let content = upstream(plan, &release, colour.unwrap_or("blue"), *port);
         let script = remote::proxy_switch(
             plan.upstream_file.as_deref().unwrap_or_default(),
             &plan.proxy_check,
@@ -561,7 +561,7 @@ async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> Ho
             Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
         }
     }
-    if let Err(f) = observe(run, &project, port).await {
+    if let Err(f) = observe(run, &project, probe.as_ref()).await {
         return undo(run, report, &live, &release, &project, fresh, switched, f).await;
     }
     // Done: `current`, the old colour stopped (kept for a fast rollback), old releases pruned.
@@ -594,7 +594,7 @@ async fn verify(
     project: &str,
     dir: &str,
     fresh: bool,
-) -> Result<Option<u16>, Failure> {
+) -> Result<Option<Probe>, Failure> {
     let plan = run.ctx.plan;
     let out = run
         .step("verify digests", &remote::inspect(project), None)
@@ -645,27 +645,51 @@ async fn verify(
     let Some((route, port)) = &plan.route else {
         return Ok(None);
     };
-    let published = run
-        .step(
-            "route port",
-            &format!(
-                "docker compose -p {} port {} {port}",
-                quote(project),
-                quote(route)
-            ),
-            None,
-        )
-        .await?;
-    let host_port = published
-        .trim()
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse::<u16>().ok())
-        .ok_or_else(|| {
-            format!(
-                "`{route}` publishes no port for {port} (got `{}`)",
-                published.trim()
+    let (addr, host_port) = if plan.strategy == Strategy::BlueGreen {
+        let published = run
+            .step(
+                "route port",
+                &format!(
+                    "docker compose -p {} port {} {port}",
+                    quote(project),
+                    quote(route)
+                ),
+                None,
             )
-        })?;
+            .await?;
+        let p = published
+            .trim()
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| {
+                format!(
+                    "`{route}` publishes no port for {port} (got `{}`)",
+                    published.trim()
+                )
+            })?;
+        ("127.0.0.1".to_owned(), p)
+    } else {
+        // Recreate: the container's own address on its network, as the host reaches it.
+        let ip = run
+            .step(
+                "route address",
+                &format!(
+                    "docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{end}}}}' \
+                     $(docker compose -p {} ps -q {})",
+                    quote(project),
+                    quote(route)
+                ),
+                None,
+            )
+            .await?;
+        let ip = ip
+            .split_whitespace()
+            .next()
+            .ok_or_else(|| format!("`{route}` has no address on any network"))?
+            .to_owned();
+        (ip, *port)
+    };
     // The health gate: N consecutive 2xx through the route, within `health-timeout`.
     let need = plan.health_successes.max(1);
     let gate = run
@@ -690,6 +714,7 @@ async fn verify(
         match run
             .s
             .http_get(
+                &addr,
                 host_port,
                 &plan.health_path,
                 Limit::new("health-timeout", Duration::from_secs(5)),
@@ -732,11 +757,21 @@ async fn verify(
         "{need} consecutive 2xx on `GET {}` via `{route}:{port}`",
         plan.health_path
     ));
-    Ok(Some(host_port))
+    Ok(Some(Probe {
+        addr,
+        port: host_port,
+    }))
+}
+
+/// Where the route answers, as the host reaches it.
+#[derive(Debug, Clone)]
+struct Probe {
+    addr: String,
+    port: u16,
 }
 
 /// Watches the new release for `observe`: containers running, no restarts, not unhealthy, 2xx.
-async fn observe(run: &mut Run<'_, '_>, project: &str, port: Option<u16>) -> Result<(), Failure> {
+async fn observe(run: &mut Run<'_, '_>, project: &str, probe: Option<&Probe>) -> Result<(), Failure> {
     let plan = run.ctx.plan;
     if plan.observe.is_zero() {
         return Ok(());
@@ -770,11 +805,12 @@ async fn observe(run: &mut Run<'_, '_>, project: &str, port: Option<u16>) -> Res
                 return Err(format!("observation: `{}` became unhealthy after going live", n.service).into());
             }
         }
-        if let Some(port) = port {
+        if let Some(Probe { addr, port }) = probe {
             match run
                 .s
                 .http_get(
-                    port,
+                    addr,
+                    *port,
                     &plan.health_path,
                     Limit::new("health probe", Duration::from_secs(5)),
                 )

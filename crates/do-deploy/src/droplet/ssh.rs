@@ -392,17 +392,18 @@ impl Session {
         })
     }
 
-    /// `GET path` on `127.0.0.1:port` of the host, through the SSH connection: the status code.
-    pub async fn http_get(&self, port: u16, path: &str, limit: Limit) -> Result<u16, String> {
+    /// `GET path` on `addr:port` as seen from the host (its loopback, or a container's address),
+    /// through the SSH connection: the status code.
+    pub async fn http_get(&self, addr: &str, port: u16, path: &str, limit: Limit) -> Result<u16, String> {
         let work = async {
             let channel = self
                 .handle
-                .channel_open_direct_tcpip("127.0.0.1", u32::from(port), "127.0.0.1", 0)
+                .channel_open_direct_tcpip(addr, u32::from(port), "127.0.0.1", 0)
                 .await
-                .map_err(|e| format!("could not open a tunnel to 127.0.0.1:{port}: {e}"))?;
+                .map_err(|e| format!("could not open a tunnel to {addr}:{port}: {e}"))?;
             let mut stream = channel.into_stream();
             let request = format!(
-                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: ops-actions-do-deploy\r\nConnection: close\r\n\r\n"
+                "GET {path} HTTP/1.1\r\nHost: {addr}:{port}\r\nUser-Agent: ops-actions-do-deploy\r\nConnection: close\r\n\r\n"
             );
             stream
                 .write_all(request.as_bytes())
@@ -437,7 +438,7 @@ impl Session {
         };
         tokio::time::timeout(limit.value, work)
             .await
-            .map_err(|_| limit.ran_out(&format!("waiting for `GET {path}` on 127.0.0.1:{port}")))?
+            .map_err(|_| limit.ran_out(&format!("waiting for `GET {path}` on {addr}:{port}")))?
     }
 
     /// Says goodbye.

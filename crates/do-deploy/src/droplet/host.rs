@@ -451,15 +451,18 @@ async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> Ho
     // Apply: the release on disk (sealed by one rename), images, shared services, migration, new colour.
     let applied: Result<(), Failure> = async {
         if fresh {
-            run.step("upload release", &run.layout.release_prepare(&release), None)
-                .await?;
-            for (name, content) in &plan.files {
-                let script = run.layout.release_file(&release, name);
-                run.step("upload release", &script, Some(content.expose().as_bytes()))
-                    .await?;
-            }
-            run.step("upload release", &run.layout.release_seal(&release), None)
-                .await?;
+            let files: Vec<(&str, &[u8])> = plan
+                .files
+                .iter()
+                .map(|(n, c)| (n.as_str(), c.expose().as_bytes()))
+                .collect();
+            let framed = remote::frame(&files);
+            run.step(
+                "upload release",
+                &run.layout.release_upload(&release),
+                Some(&framed),
+            )
+            .await?;
             if let Some(login) = &plan.registry_login {
                 let script = format!(
                     "docker login --username {} --password-stdin {} >/dev/null",

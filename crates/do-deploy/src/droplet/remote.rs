@@ -96,24 +96,22 @@ fi
         s
     }
 
-    /// Creates the release's temporary directory.
-    pub fn release_prepare(&self, id: &str) -> String {
-        let d = quote(&format!("{}.tmp", self.release(id)));
-        format!("rm -rf {d}\nmkdir -p {d}\nchmod 700 {d}")
-    }
-
-    /// Writes one file of the release from stdin, mode 0600.
-    pub fn release_file(&self, id: &str, name: &str) -> String {
-        let f = quote(&format!("{}.tmp/{name}", self.release(id)));
-        format!("umask 077\ncat > {f}\nchmod 600 {f}")
-    }
-
-    /// Seals the release: the temporary directory becomes the release by one rename.
-    pub fn release_seal(&self, id: &str) -> String {
+    /// Writes a release in one step and seals it by one rename. Stdin carries the files, each as a
+    /// `<name> <length>` line then exactly that many bytes ([`frame`]); each file gets mode 0600.
+    pub fn release_upload(&self, id: &str) -> String {
         let r = self.release(id);
+        let t = quote(&format!("{r}.tmp"));
         format!(
-            "test ! -e {d}\nmv {t} {d}",
-            t = quote(&format!("{r}.tmp")),
+            "umask 077
+rm -rf {t}
+mkdir -p {t}
+while IFS=' ' read -r name len; do
+  case \"$name\" in ''|*/*|.*) echo \"bad file name in the upload\" >&2; exit 2 ;; esac
+  head -c \"$len\" > {t}/\"$name\"
+  [ \"$(wc -c < {t}/\"$name\")\" -eq \"$len\" ] || {{ echo \"short upload of $name\" >&2; exit 2; }}
+done
+test ! -e {d}
+mv {t} {d}",
             d = quote(&r)
         )
     }
@@ -164,6 +162,16 @@ fi
         }
         s
     }
+}
+
+/// Frames files for [`Layout::release_upload`]'s stdin.
+pub fn frame(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, content) in files {
+        out.extend_from_slice(format!("{name} {}\n", content.len()).as_bytes());
+        out.extend_from_slice(content);
+    }
+    out
 }
 
 /// `docker compose` for a project and file.
@@ -266,6 +274,12 @@ mod tests {
         assert_eq!(c[0].digests, ["reg/web@sha256:11"]);
         assert_eq!(c[1].restarts, 2);
         assert_eq!(c[1].digests.len(), 2);
+    }
+
+    #[test]
+    fn frames_are_name_length_then_bytes() {
+        let f = frame(&[("a.env", b"K='v'\n"), ("b.json", b"{}")]);
+        assert_eq!(f, b"a.env 6\nK='v'\nb.json 2\n{}".to_vec());
     }
 
     #[test]

@@ -52,11 +52,11 @@ const PREFIX: &str = "odg";
 pub enum GroundError {
     /// Not running as root.
     #[error(
-        "the droplet ground needs root (it creates network namespaces and starts sshd, dockerd and nginx)\nhint: run the tests as root, after `scripts/setup-droplet`"
+        "it needs root, to create network namespaces and start sshd, dockerd and nginx\nhint: run the tests as root, after `scripts/setup-droplet`"
     )]
     NotRoot,
     /// A program the ground runs is not installed.
-    #[error("the droplet ground needs {0}, which was not found\nhint: run `scripts/setup-droplet` (as root)")]
+    #[error("it needs {0}, which was not found\nhint: run `scripts/setup-droplet` (as root)")]
     Missing(String),
     /// Something failed on the way; the message names the command or daemon.
     #[error("{0}")]
@@ -174,6 +174,17 @@ fn subnet_in_use(slot: u8) -> bool {
             .skip(1)
             .any(|line| line.split_whitespace().nth(1) == Some(net.as_str()))
     })
+}
+
+/// The address plan of droplet `index`'s engine, distinct for every droplet of every ground: the default
+/// bridge `172.(16+i-1).X.1/24`, and a /21 of 100.64.0.0/10 for the networks Compose makes (32 of /26).
+/// Each engine lives in its own namespace, so overlaps would not break anything; distinct ranges keep
+/// addresses in logs unambiguous.
+fn engine_networks(slot: u8, index: usize) -> (String, String) {
+    let bip = format!("172.{}.{slot}.1/24", 16 + index - 1);
+    let k = (usize::from(slot) - 1) * MAX_DROPLETS + (index - 1);
+    let base = u32::from(Ipv4Addr::new(100, 64, 0, 0)) + (k as u32) * 2048;
+    (bip, format!("{}/21", Ipv4Addr::from(base)))
 }
 
 /// Removes what a dead owner of `lock`'s slot left behind: its processes (daemons, container processes),
@@ -981,12 +992,7 @@ impl Droplet {
     /// has failed in this process).
     fn start_dockerd(&self, setup: &Setup<'_>) -> Result<Child, GroundError> {
         let docker = self.dir.join("docker");
-        let slot = usize::from(setup.slot);
-        // Distinct per droplet of every ground: the default bridge 172.(16+i-1).X.1/24, and a /21 of
-        // 100.64.0.0/10 for the networks Compose makes (32 of /26 each).
-        let bip = format!("172.{}.{slot}.1/24", 16 + self.index - 1);
-        let k = (slot - 1) * MAX_DROPLETS + (self.index - 1);
-        let pool = Ipv4Addr::from(u32::from(Ipv4Addr::new(100, 64, 0, 0)) + (k as u32) * 2048);
+        let (bip, pool) = engine_networks(setup.slot, self.index);
         let config = docker.join("daemon.json");
         let driver = if NO_OVERLAY.load(Ordering::Relaxed) {
             "vfs"
@@ -1000,7 +1006,7 @@ impl Droplet {
             "hosts": [self.docker_host()],
             "storage-driver": driver,
             "bip": bip,
-            "default-address-pools": [{"base": format!("{pool}/21"), "size": 26}],
+            "default-address-pools": [{"base": pool, "size": 26}],
             "insecure-registries": [setup.registry.to_string()],
             // Container processes land in a cgroup named after the droplet, so a killed run's
             // containers can be found; the containerd namespace keeps engines apart even if a system
@@ -1299,5 +1305,62 @@ impl Drop for Droplet {
             let _ = sys::run(Command::new(&self.tools.ip).args(["link", "del", &self.veth]));
         }
         remove_cgroups(&self.name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn names_fit_linux_interface_names() {
+        for slot in [1, 9, MAX_SLOTS] {
+            for i in [1, 9, MAX_DROPLETS] {
+                for name in [veth_name(slot, i), bridge_name(slot), netns_name(slot, i)] {
+                    // IFNAMSIZ is 16 with the terminating NUL.
+                    assert!(name.len() <= 15, "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn engine_networks_are_distinct_and_inside_their_ranges() {
+        let mut seen = HashSet::new();
+        for slot in 1..=MAX_SLOTS {
+            for i in 1..=MAX_DROPLETS {
+                let (bip, pool) = engine_networks(slot, i);
+                assert!(seen.insert(bip.clone()), "{bip} twice");
+                assert!(seen.insert(pool.clone()), "{pool} twice");
+                let (addr, _) = pool.split_once('/').expect("cidr");
+                let addr: Ipv4Addr = addr.parse().expect("address");
+                assert_eq!(
+                    u32::from(addr) >> 22,
+                    u32::from(Ipv4Addr::new(100, 64, 0, 0)) >> 22,
+                    "{pool}"
+                );
+            }
+        }
+        assert_eq!(
+            engine_networks(3, 2),
+            ("172.17.3.1/24".to_owned(), "100.65.8.0/21".to_owned())
+        );
+    }
+
+    #[test]
+    fn http_get_takes_plain_http_urls_only() {
+        for url in ["https://10.0.0.1/", "10.0.0.1/", "http://not an address/"] {
+            let err = http_get(url, Duration::from_millis(10)).expect_err(url);
+            assert!(err.to_string().contains('`'), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn grounds_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Ground>();
+        shareable::<Droplet>();
     }
 }

@@ -347,14 +347,60 @@ fn display_prefix(workspace: &Path, root: &Path) -> String {
                 .and_then(|(r, w)| r.strip_prefix(w).ok().map(Path::to_path_buf))
                 .unwrap_or_else(|| root.to_path_buf())
         });
-    let text = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let text = slash_path(&rel);
     if root.is_file() || text.is_empty() {
         text
     } else {
         format!("{text}/")
+    }
+}
+
+/// A path with `/` between its parts; an absolute path keeps its one leading `/` (joining the root
+/// component like a name gave `//home/…`).
+fn slash_path(path: &Path) -> String {
+    let mut text = String::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::Prefix(prefix) => text.push_str(&prefix.as_os_str().to_string_lossy()),
+            std::path::Component::RootDir => text.push('/'),
+            other => {
+                if !text.is_empty() && !text.ends_with('/') {
+                    text.push('/');
+                }
+                text.push_str(&other.as_os_str().to_string_lossy());
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_with_single_slashes() {
+        for (path, want) in [
+            ("db/migrations", "db/migrations"),
+            ("/home/runner/db/migrations", "/home/runner/db/migrations"),
+            ("/", "/"),
+            ("", ""),
+            ("./db", "./db"),
+        ] {
+            assert_eq!(slash_path(Path::new(path)), want, "{path}");
+        }
+    }
+
+    /// Pins the doubled slash (`//home/…`) shown for a folder outside the workspace, e.g. an absolute
+    /// `path` while `GITHUB_WORKSPACE` is unset.
+    #[test]
+    fn a_folder_outside_the_workspace_is_shown_by_its_absolute_path() {
+        let workspace = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let root = elsewhere.path().join("migrations");
+        std::fs::create_dir(&root).unwrap();
+        let shown = display_prefix(workspace.path(), &root);
+        assert!(shown.starts_with('/') && !shown.starts_with("//"), "{shown}");
+        assert_eq!(shown, format!("{}/", root.display()));
     }
 }

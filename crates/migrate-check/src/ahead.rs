@@ -106,6 +106,16 @@ impl std::fmt::Debug for Ahead {
     }
 }
 
+/// Starts a thread with a stack for the deepest statement [`crate::sql::depth`] lets through;
+/// `false` when the system refused it.
+fn spawn(f: impl FnOnce() + Send + 'static) -> bool {
+    std::thread::Builder::new()
+        .name("migrate-check-parse".to_owned())
+        .stack_size(crate::sql::depth::STACK_SIZE)
+        .spawn(f)
+        .is_ok()
+}
+
 /// How many parsing threads: one per core, at least one, at most [`MAX_WORKERS`].
 fn workers() -> usize {
     std::thread::available_parallelism()
@@ -121,18 +131,21 @@ impl Ahead {
         let mut inputs = Vec::with_capacity(n);
         let mut outputs = Vec::with_capacity(n);
         let mut recycle = Vec::with_capacity(n);
+        let mut started = true;
         for _ in 0..n {
             let (to_worker, inbox) = sync_channel::<Vec<Input>>(QUEUE);
             let (outbox, from_worker) = sync_channel::<Vec<Output>>(QUEUE);
             let (give_back, returned) = channel::<Vec<Parsed>>();
-            std::thread::spawn(move || work(&inbox, &outbox, &returned));
+            started &= spawn(move || work(&inbox, &outbox, &returned));
             inputs.push(to_worker);
             outputs.push(from_worker);
             recycle.push(give_back);
         }
-        std::thread::spawn(move || read(jobs, &inputs));
+        // The reader parses too (the statement counts).
+        started = started && spawn(move || read(jobs, &inputs));
         Self {
-            expected,
+            // Without every thread there is no plan: the engine parses each script in place.
+            expected: if started { expected } else { VecDeque::new() },
             outputs,
             recycle,
             next: 0,

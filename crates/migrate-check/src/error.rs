@@ -65,8 +65,19 @@ impl Error {
         }
     }
 
-    /// An I/O error on a path.
+    /// An I/O error on a path; text that cannot be read as SQL ([`crate::sql::split::BadText`]) is bad
+    /// input, named by file and line.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
+        if let Some(bad) = crate::sql::split::bad_text(&source) {
+            let at = match bad.column {
+                Some(column) => format!("line {}, column {column}", bad.line),
+                None => format!("line {}", bad.line),
+            };
+            return Self::Usage {
+                message: format!("`{}` {at}: {}", path.display(), bad.message),
+                hint: Some(bad.hint.clone()),
+            };
+        }
         Self::Io {
             path: path.to_path_buf(),
             source,

@@ -38,6 +38,24 @@ use crate::lint::{Engine, Item, Pos, Settings, Sink};
 
 /// Runs migrate-check.
 pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, Error> {
+    // Parsing, linting and freeing a statement's tree recurse as deep as the statement nests: run on
+    // a stack sized for the deepest statement `sql::depth` lets through (only touched pages count).
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("migrate-check".to_owned())
+            .stack_size(sql::depth::STACK_SIZE)
+            .spawn_scoped(scope, || run_here(args, env, runner))
+        {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // Without a thread, statements near the limit may not fit; the rest still do.
+            Err(_) => run_here(args, env, runner),
+        }
+    })
+}
+
+fn run_here(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, Error> {
     let fail_level = report::parse_fail_level(&args.fail_level)?;
     let mut settings = settings(args)?;
     // With a real database, down migrations are compared on it; the static guess stays out.

@@ -919,29 +919,26 @@ pub fn segments(
     segments_at(&set.abs(&script.path), script)
 }
 
-/// The pieces of `script` in the file at `path`.
+/// The pieces of `script` in the file at `path`. A piece that nests too deeply to parse is an error
+/// (see [`crate::sql::depth`]), and so is text that is not UTF-8.
 pub(crate) fn segments_at(
     path: &std::path::Path,
     script: &Script,
 ) -> Result<Box<dyn Iterator<Item = std::io::Result<Segment>> + Send>, Error> {
     let options = SplitOptions { placeholders: true };
-    match (script.split, script.range) {
+    let pieces: Box<dyn Iterator<Item = std::io::Result<Segment>> + Send> = match (script.split, script.range)
+    {
         (SplitKind::Lexical, None) => {
             let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            Ok(Box::new(Splitter::new(
-                BufReader::with_capacity(64 * 1024, file),
-                options,
-            )))
+            Box::new(Splitter::new(BufReader::with_capacity(64 * 1024, file), options))
         }
         (SplitKind::Lexical, Some((start, end))) => {
-            let text = crate::framework::read_text(path)?;
+            let text = read_utf8(path)?;
             let section = text.get(start..end).unwrap_or("").to_owned();
-            Ok(Box::new(
-                Splitter::new(std::io::Cursor::new(section), options).starting_at(start, script.line),
-            ))
+            Box::new(Splitter::new(std::io::Cursor::new(section), options).starting_at(start, script.line))
         }
         (SplitKind::Goose, range) => {
-            let text = crate::framework::read_text(path)?;
+            let text = read_utf8(path)?;
             let (start, end) = range.unwrap_or((0, text.len()));
             let section = text.get(start..end).unwrap_or("");
             let mut pieces = goose::split(section, start, script.line);
@@ -954,9 +951,23 @@ pub(crate) fn segments_at(
                         .collect();
                 }
             }
-            Ok(Box::new(pieces.into_iter().map(Ok)))
+            Box::new(pieces.into_iter().map(Ok))
         }
-    }
+    };
+    Ok(Box::new(
+        pieces.map(|piece| piece.and_then(crate::sql::split::check_depth)),
+    ))
+}
+
+/// A migration file's text; a byte that is not UTF-8 is bad input naming its line.
+fn read_utf8(path: &std::path::Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = u32::try_from(line).unwrap_or(u32::MAX);
+        Error::io(path, crate::sql::split::BadText::not_utf8(line).into_io())
+    })
 }
 
 fn file_fix(fix: &Fix, segment: &Segment) -> FileFix {

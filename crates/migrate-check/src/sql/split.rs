@@ -12,6 +12,64 @@
 
 use std::io::BufRead;
 
+/// Text that cannot be read as SQL, and where. It travels inside the `io::Error` a split yields, so
+/// every reader of segments (lint, counts, trace) reports it as bad input naming the line
+/// ([`crate::error::Error::io`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct BadText {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (UTF-16 code units), when known.
+    pub column: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl BadText {
+    /// A line that is not UTF-8.
+    pub fn not_utf8(line: u32) -> Self {
+        Self {
+            line,
+            column: None,
+            message: "is not valid UTF-8".to_owned(),
+            hint: "save the migration as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); PostgreSQL reads it in the client encoding".to_owned(),
+        }
+    }
+
+    /// As an `io::Error` of kind `InvalidData`.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, self)
+    }
+}
+
+/// The [`BadText`] an `io::Error` carries, if any.
+pub fn bad_text(error: &std::io::Error) -> Option<&BadText> {
+    error.get_ref().and_then(|e| e.downcast_ref::<BadText>())
+}
+
+/// Refuses a statement that nests too deeply to parse (see [`super::depth`]).
+pub fn check_depth(segment: Segment) -> std::io::Result<Segment> {
+    match super::depth::check(&segment.text) {
+        Ok(()) => Ok(segment),
+        Err(too_deep) => {
+            let (line, column) = segment.position(too_deep.at);
+            Err(BadText {
+                line,
+                column: Some(column),
+                message: format!(
+                    "the statement nests deeper than migrate-check can parse (over {} levels of parentheses, `CASE`, operators or `UNION`s)",
+                    super::depth::MAX_NESTING
+                ),
+                hint: "split the statement or its expression into smaller ones".to_owned(),
+            }
+            .into_io())
+        }
+    }
+}
+
 /// One piece of a script: a statement with the comments and blanks before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -310,7 +368,13 @@ impl<R: BufRead> Splitter<R> {
             return Ok(Some((rest, self.pending_at)));
         }
         self.line_buf.clear();
-        let read = self.reader.read_line(&mut self.line_buf)?;
+        let read = match self.reader.read_line(&mut self.line_buf) {
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(BadText::not_utf8(self.line).into_io());
+            }
+            Err(error) => return Err(error),
+        };
         if read == 0 {
             return Ok(None);
         }

@@ -13,6 +13,7 @@ mod comment;
 mod corpus;
 mod differential;
 mod history;
+mod robustness;
 mod rules;
 mod support;
 mod trace;

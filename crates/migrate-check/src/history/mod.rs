@@ -31,7 +31,31 @@ pub struct Base {
 
 /// Loads the migrations at the merge base of `HEAD` and `base_ref`. With `fetch`, the base branch is
 /// fetched first when no merge base is found (a shallow checkout).
+///
+/// `fetch` is given when the base came from the pull request (`GITHUB_BASE_REF`), not from the
+/// `base-ref` input: a git failure then says so and points at the checkout, since the user never
+/// set `base-ref` and "leave `base-ref` empty" would tell them nothing.
 pub fn load_base(
+    root: &Path,
+    framework: Framework,
+    base_ref: &str,
+    fetch: Option<&str>,
+) -> Result<Base, Error> {
+    load_base_at(root, framework, base_ref, fetch).map_err(|error| match (error, fetch) {
+        (Error::Git { message, .. }, Some(branch)) => Error::Git {
+            message: format!(
+                "{message} (the base `{base_ref}` is the pull request's: `GITHUB_BASE_REF` is `{branch}` and `base-ref` is not set)"
+            ),
+            hint: Some(
+                "check out the history the history gates compare with: `actions/checkout` with `fetch-depth: 0` (and `git` installed, so the checkout is a repository); or set `base-ref`"
+                    .to_owned(),
+            ),
+        },
+        (error, _) => error,
+    })
+}
+
+fn load_base_at(
     root: &Path,
     framework: Framework,
     base_ref: &str,
@@ -203,6 +227,14 @@ pub fn gates(
                             ),
                         ));
                     }
+                    // Still in the folder but no longer a migration the runner sees (a Drizzle
+                    // journal entry lost in a merge): the layout problem naming the file says what
+                    // happened; "deleted" would be wrong.
+                    None if old.files.iter().any(|f| {
+                        head.problems
+                            .iter()
+                            .any(|p| p.path.as_deref() == Some(f.as_str()))
+                    }) => {}
                     None => {
                         let path = old.files.first().cloned().unwrap_or_else(|| old.id.clone());
                         out.items.extend(item(

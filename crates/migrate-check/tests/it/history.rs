@@ -353,3 +353,94 @@ fn a_shallow_checkout_fetches_the_base_branch() {
     let out = runner.run(support::bin(), &[]).unwrap();
     assert_eq!(out.code, Some(2), "{}", out.stderr);
 }
+
+/// Pins a wrong `deleted-migration` finding beside the right `drizzle-journal` one when a bad merge
+/// drops a journal entry whose file is still there.
+#[test]
+fn a_journal_entry_lost_in_a_merge_is_not_a_deleted_migration() {
+    let dir = repo(
+        &[
+            (
+                "drizzle/meta/_journal.json",
+                &journal(&[("0000_init", 1_000), ("0001_name", 2_000)]),
+            ),
+            ("drizzle/0000_init.sql", USERS),
+            (
+                "drizzle/0001_name.sql",
+                "alter table users add column name text;\n",
+            ),
+        ],
+        &[
+            (
+                "drizzle/meta/_journal.json",
+                Some(&journal(&[("0000_init", 1_000), ("0002_plan", 3_000)])),
+            ),
+            (
+                "drizzle/0002_plan.sql",
+                Some("alter table users add column plan text;\n"),
+            ),
+        ],
+    );
+    let run = run_in(dir.path(), &["--path=drizzle", "--base-ref=main"]);
+    let about_name: Vec<String> = run.rules_in("0001_name");
+    assert_eq!(
+        about_name,
+        vec!["drizzle-journal".to_owned()],
+        "{:?}",
+        run.findings()
+    );
+    // A file really deleted is still reported.
+    let dir = repo(
+        &[
+            (
+                "drizzle/meta/_journal.json",
+                &journal(&[("0000_init", 1_000), ("0001_name", 2_000)]),
+            ),
+            ("drizzle/0000_init.sql", USERS),
+            (
+                "drizzle/0001_name.sql",
+                "alter table users add column name text;\n",
+            ),
+        ],
+        &[
+            (
+                "drizzle/meta/_journal.json",
+                Some(&journal(&[("0000_init", 1_000)])),
+            ),
+            ("drizzle/0001_name.sql", None),
+        ],
+    );
+    let run = run_in(dir.path(), &["--path=drizzle", "--base-ref=main"]);
+    assert_eq!(
+        run.rules_in("0001_name"),
+        vec!["deleted-migration".to_owned()],
+        "{:?}",
+        run.findings()
+    );
+}
+
+/// Pins "leave `base-ref` empty" on a pull request whose checkout has no history, where the base
+/// came from `GITHUB_BASE_REF` and the user never set `base-ref`.
+#[test]
+fn a_pull_request_base_that_cannot_be_read_says_where_it_came_from() {
+    let runner = support::fake().input("path", "m").env("GITHUB_BASE_REF", "main");
+    tree(&runner.workspace(), &[("m/0001_init.up.sql", USERS)]);
+    let out = runner.run(support::bin(), &[]).unwrap();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(!out.stderr.contains("leave `base-ref` empty"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`GITHUB_BASE_REF` is `main`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("`base-ref` is not set"), "{}", out.stderr);
+    assert!(out.stderr.contains("fetch-depth: 0"), "{}", out.stderr);
+    // A `base-ref` the user gave keeps its own advice.
+    let runner = support::fake()
+        .input("path", "m")
+        .input("base-ref", "origin/main");
+    tree(&runner.workspace(), &[("m/0001_init.up.sql", USERS)]);
+    let out = runner.run(support::bin(), &[]).unwrap();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(!out.stderr.contains("GITHUB_BASE_REF"), "{}", out.stderr);
+}

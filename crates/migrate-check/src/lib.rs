@@ -62,10 +62,9 @@ fn run_here(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, 
     settings.static_down = args.database_url.as_deref().is_none_or(|u| u.trim().is_empty());
     let database = args.database_url.as_deref().map(|url| {
         let secret = Secret::new(url.trim());
-        if let Some(password) = trace::url_password(secret.expose()) {
-            runner.mask(&password);
-        }
-        runner.mask(secret.expose());
+        // The URL and its `user:password@` always; the password alone, in every form (decoded, as
+        // PostgreSQL echoes it), only when masking it cannot blank a word such as `postgres`.
+        runner.mask_url("database-url", &secret);
         secret
     });
     let token = args

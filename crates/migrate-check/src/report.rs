@@ -8,6 +8,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use ops_core::render::{self, ToolInfo};
+use ops_core::secret::Redactor;
 use ops_core::{ExitStatus, Finding, Level, Runner};
 use serde_json::{Value, json};
 
@@ -101,6 +102,10 @@ pub fn report(
     if let Some(trace) = &outcome.trace {
         markdown.push_str(&trace.markdown());
     }
+    // What the log hides is hidden in every report too: the comment and the files, not only the
+    // summary (a failing statement quotes its SQL, and PostgreSQL echoes values).
+    let redactor = runner.redactor();
+    let markdown = redactor.redact(&markdown).into_owned();
     runner.append_summary(&markdown)?;
     runner.info(&verdict.replace("**", ""));
     comment(&markdown, total > 0)?;
@@ -108,9 +113,10 @@ pub fn report(
     let tool = ToolInfo::ops("migrate-check");
     // The two files read the spill independently: write them side by side.
     std::thread::scope(|scope| -> Result<(), Error> {
-        let sarif = sarif_output.map(|path| scope.spawn(|| write_sarif(path, &tool, collected, runner)));
+        let sarif =
+            sarif_output.map(|path| scope.spawn(|| write_sarif(path, &tool, collected, runner, &redactor)));
         if let Some(path) = json_output {
-            write_json(path, &tool, !failed, decision, outcome, collected)?;
+            write_json(path, &tool, !failed, decision, outcome, collected, &redactor)?;
         }
         match sarif.map(std::thread::ScopedJoinHandle::join) {
             Some(Ok(result)) => result,
@@ -183,7 +189,13 @@ fn annotate(collected: &Collected, runner: &Runner) -> Result<(), Error> {
 /// SARIF, streamed: the shared renderer draws the run (every rule described, so each `ruleIndex` is the
 /// rule's place in the registry) and each result, one finding at a time; the most severe
 /// [`SARIF_RESULTS_LIMIT`] findings are kept.
-fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Runner) -> Result<(), Error> {
+fn write_sarif(
+    path: &Path,
+    tool: &ToolInfo,
+    collected: &Collected,
+    runner: &Runner,
+    redactor: &Redactor,
+) -> Result<(), Error> {
     let infos: Vec<ops_core::RuleInfo> = rules::RULES.iter().map(|r| r.info()).collect();
     let mut doc = render::sarif::sarif(tool, &infos, &[], Some("migrate-check"));
     const MARK: &str = "@@migrate-check-results@@";
@@ -211,7 +223,7 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
                 }
                 let (left, right) = chunk.split_at(chunk.len() / 2);
                 let render = |part: &[crate::collect::Spilled]| -> Vec<std::io::Result<Vec<u8>>> {
-                    part.iter().map(sarif_result).collect()
+                    part.iter().map(|s| sarif_result(s, redactor)).collect()
                 };
                 let (left, right) = std::thread::scope(|scope| {
                     let other = scope.spawn(|| render(right));
@@ -261,19 +273,22 @@ fn write_sarif(path: &Path, tool: &ToolInfo, collected: &Collected, runner: &Run
 /// SARIF results rendered together (on two threads), a bounded number at a time.
 const SARIF_CHUNK: usize = 1024;
 
-/// One SARIF result: the shared renderer's, with the rule's place in the registry and the fix.
-fn sarif_result(spilled: &crate::collect::Spilled) -> std::io::Result<Vec<u8>> {
+/// One SARIF result: the shared renderer's, with the rule's place in the registry and the fix, every
+/// text redacted.
+fn sarif_result(spilled: &crate::collect::Spilled, redactor: &Redactor) -> std::io::Result<Vec<u8>> {
     let index = rules::RULES
         .iter()
         .position(|r| r.id == spilled.finding.rule)
         .unwrap_or(0);
-    let result = render::sarif::SarifResult::new(&spilled.finding, index);
+    let finding = redactor.finding(&spilled.finding);
+    let result = render::sarif::SarifResult::new(&finding, index);
     match &spilled.fix {
         None => serde_json::to_vec(&result),
         Some(fix) => {
             // `fixes` sorts first among the result's keys, as in a document the shared renderer builds.
             let mut value = serde_json::to_value(result).map_err(std::io::Error::other)?;
-            value["fixes"] = sarif_fix(&spilled.finding, fix);
+            value["fixes"] = sarif_fix(&finding, fix);
+            redactor.redact_json(&mut value["fixes"]);
             serde_json::to_vec(&value)
         }
     }
@@ -316,9 +331,10 @@ fn write_json(
     decision: &str,
     outcome: &Outcome,
     collected: &Collected,
+    redactor: &Redactor,
 ) -> Result<(), Error> {
     let (errors, warnings, notices) = collected.counts();
-    let head = json!({
+    let mut head = json!({
         "version": 1,
         "tool": { "name": tool.name, "version": tool.version },
         "passed": passed,
@@ -329,6 +345,7 @@ fn write_json(
         "decision": decision,
         "trace": outcome.trace.as_ref().map(TraceReport::json),
     });
+    redactor.redact_json(&mut head);
     let Some(fields) = head.as_object() else {
         return Ok(());
     };
@@ -347,14 +364,16 @@ fn write_json(
     }
     w.write_all(b"\"findings\":[").map_err(io)?;
     let mut first = true;
-    // Each spilled line already is the finding's JSON (plus its `fix`): copied as it is.
+    // Each spilled line already is the finding's JSON (plus its `fix`): copied as it is, unless it
+    // holds a mask.
     collected.lines(|line| {
         if !first {
             w.write_all(b",").map_err(io)?;
         }
         first = false;
         w.write_all(b"\n").map_err(io)?;
-        w.write_all(line.as_bytes()).map_err(io)?;
+        w.write_all(redactor.redact_json_text(line).as_bytes())
+            .map_err(io)?;
         Ok(true)
     })?;
     w.write_all(b"\n]}\n").map_err(io)?;

@@ -203,13 +203,18 @@ pub fn url_password(url: &str) -> Option<String> {
 }
 
 fn db_error(what: &str, url: &Secret, error: &postgres::Error) -> Error {
-    let mut message = format!(
+    let message = format!(
         "{what} (`{}`): {error}",
         ops_core::secret::redact_url(url.expose())
     );
-    if let Some(password) = url_password(url.expose()) {
-        message = ops_core::secret::redact(&message, &[password]);
-    }
+    // What `Runner::mask_url` masks, in every form: a password that is an ordinary word (`postgres`)
+    // stays, or `password authentication failed for user "postgres"` would lose its user.
+    let masks: Vec<String> = ops_core::secret::url_masks(url.expose())
+        .masks
+        .iter()
+        .flat_map(|m| ops_core::secret::derived_forms(m))
+        .collect();
+    let message = ops_core::secret::redact(&message, &masks);
     Error::database(
         message,
         Some("check `database-url` (a role allowed to create databases, e.g. the job's `postgres` service container)".to_owned()),

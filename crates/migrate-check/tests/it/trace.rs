@@ -664,3 +664,111 @@ fn statements_in_the_files_own_transaction_run_in_it_and_its_commit_is_unobserve
         )])
     );
 }
+
+/// Only the percent-encoded form of a `database-url` password was masked, so the decoded one (what
+/// PostgreSQL echoes back, here in a failing statement's error) reached the log and the summary, and
+/// `json-output` and `sarif-output` were not redacted at all.
+#[test]
+fn a_percent_encoded_password_is_hidden_as_postgresql_echoes_it_in_every_report() {
+    const DECODED: &str = "S3cr@t/pw-x9";
+    let fake = support::fake();
+    let workspace = fake.workspace();
+    write_tree(
+        &workspace,
+        &[
+            (
+                "migrations/0001_a.sql".to_owned(),
+                "create table t (a int);\n".to_owned(),
+            ),
+            (
+                "migrations/0002_b.sql".to_owned(),
+                format!("select '{DECODED}'::int;\n"),
+            ),
+        ],
+    );
+    let url = format!(
+        "postgres://postgres:S3cr%40t%2Fpw-x9@127.0.0.1:{}/postgres",
+        server().port
+    );
+    // kept until the end: dropping the runner removes the workspace with the reports
+    let fake = fake
+        .input("path", "migrations")
+        .input("database-url", &url)
+        .input("json-output", "report.json")
+        .input("sarif-output", "report.sarif")
+        .input("fail-level", "never");
+    let out = fake.run(support::bin(), &[]).unwrap();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let read = |name: &str| {
+        std::fs::read_to_string(workspace.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", out.stderr))
+    };
+    let (json, sarif) = (read("report.json"), read("report.sarif"));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let failure = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "migration-fails")
+        .expect("the statement that echoes the password fails");
+    assert!(
+        failure["message"].as_str().unwrap().contains("select '***'::int"),
+        "{failure}"
+    );
+    serde_json::from_str::<serde_json::Value>(&sarif).expect("the SARIF is still JSON");
+    let log: String = format!("{}{}", out.stdout, out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (artefact, text) in [
+        ("log", log.as_str()),
+        ("summary", out.summary.as_str()),
+        ("json-output", json.as_str()),
+        ("sarif-output", sarif.as_str()),
+    ] {
+        for form in [DECODED, "S3cr%40t%2Fpw-x9"] {
+            assert!(!text.contains(form), "`{form}` in the {artefact}:\n{text}");
+        }
+    }
+}
+
+/// The templates' `postgres://postgres:postgres@…` registered `::add-mask::postgres`, which blanked the
+/// word everywhere in the rest of the job log. The URL and its user info are masked; the bare
+/// password is not, and the log says why.
+#[test]
+fn a_password_that_is_an_ordinary_word_is_not_masked_on_its_own() {
+    let fake = support::fake();
+    let workspace = fake.workspace();
+    write_tree(
+        &workspace,
+        &[(
+            "migrations/0001_a.sql".to_owned(),
+            "create table t (a int);\n".to_owned(),
+        )],
+    );
+    let url = format!(
+        "postgres://postgres:postgres@127.0.0.1:{}/postgres",
+        server().port
+    );
+    let out = fake
+        .input("path", "migrations")
+        .input("database-url", &url)
+        .run(support::bin(), &[])
+        .unwrap();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let masked: Vec<&str> = out
+        .commands_named("add-mask")
+        .iter()
+        .map(|c| c.message.as_str())
+        .collect();
+    assert!(!masked.contains(&"postgres"), "{masked:?}");
+    assert!(masked.contains(&url.as_str()), "{masked:?}");
+    assert!(masked.contains(&"postgres:postgres@"), "{masked:?}");
+    assert!(
+        out.stderr
+            .contains("the password in `database-url` is not masked on its own (it is the user name"),
+        "{}",
+        out.stderr
+    );
+}

@@ -17,6 +17,12 @@
 //! validate/create/commit/revert, and app health. A bearer token is required and every answer
 //! carries `ratelimit-*` headers.
 //!
+//! Every request is held to DigitalOcean's description as written, Prism or not: a body App Platform
+//! would refuse (a number where the spec takes a string, such as an env `value` or an image `tag`;
+//! an unknown enum value; a name outside its pattern) gets App Platform's 400 before any handler runs,
+//! so no test or demo passes what the real API refuses. Unknown fields pass this check; the stricter
+//! [`crate::sim::Contract::check_request`] behind Prism reports them.
+//!
 //! Deployments move through PENDING_BUILD → BUILDING → PENDING_DEPLOY → DEPLOYING → ACTIVE in
 //! virtual time: one phase per `GET` of the deployment (see [`DoState::set_polls_per_phase`]) or
 //! per [`DoState::advance`]. A scripted [`Outcome`] ends one in ERROR (with
@@ -24,6 +30,7 @@
 
 mod json;
 mod routes;
+mod schema;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
@@ -31,6 +38,8 @@ use std::sync::OnceLock;
 use http::StatusCode;
 use serde_json::{Value, json};
 
+pub use self::schema::app_spec_fields;
+pub(crate) use self::schema::fill_gaps;
 use crate::sim::{Api, Checked, Clock, Ctx, Reply, Route, Sim, Spec};
 
 /// The DigitalOcean stand-in.
@@ -562,7 +571,10 @@ impl Api for DoState {
             return Some(error(StatusCode::UNAUTHORIZED, "Unable to authenticate you"));
         }
         let budget = *self.budget_entry(ctx.token().unwrap_or_default());
-        (budget.remaining() == 0).then(|| error(StatusCode::TOO_MANY_REQUESTS, "API Rate limit exceeded."))
+        if budget.remaining() == 0 {
+            return Some(error(StatusCode::TOO_MANY_REQUESTS, "API Rate limit exceeded."));
+        }
+        schema::check(ctx)
     }
 
     fn after(&mut self, ctx: &Ctx, reply: &mut Reply) {

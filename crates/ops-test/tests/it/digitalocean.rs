@@ -352,3 +352,56 @@ async fn live_url_can_point_at_a_real_local_server() {
     assert_eq!(got["app"]["live_domain"], "127.0.0.1:8099");
     assert_eq!(got["app"]["default_ingress"], "http://127.0.0.1:8099");
 }
+
+/// The stand-in took a number for an env `value` and an image `tag` when Prism was not in front of it
+/// (as under `ops-sim`), while App Platform refuses both: it now holds every request to the
+/// description itself.
+#[tokio::test]
+async fn requests_app_platform_refuses_are_refused_without_prism() {
+    let dosim = DoSim::start();
+    let apps = format!("{}/v2/apps", dosim.url());
+    let mut numeric = spec("typed");
+    numeric["services"][0]["envs"] = json!([{"key": "NODE_VERSION", "value": 18.1}]);
+    numeric["services"][0]["image"]["tag"] = json!(20_240_101);
+    for path in ["/propose", ""] {
+        let (status, body) = post(&format!("{apps}{path}"), "tok", &json!({"spec": numeric})).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("error validating app spec field \"services.envs.value\""),
+            "{message}"
+        );
+        assert!(
+            message.contains("error validating app spec field \"services.image.tag\""),
+            "{message}"
+        );
+    }
+    let (_, listed) = get(&apps, "tok").await;
+    assert_eq!(listed["apps"], json!([]), "no handler ran");
+
+    // The app-level fields the description leaves out are taken, and typed like the others.
+    let mut app_level = spec("typed");
+    app_level["envs"] = json!([{"key": "A", "value": "1"}]);
+    app_level["alerts"] = json!([{"rule": "DEPLOYMENT_FAILED"}]);
+    app_level["features"] = json!(["buildpack-stack=ubuntu-22"]);
+    let (status, body) = post(&apps, "tok", &json!({"spec": app_level})).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["app"]["id"].as_str().unwrap();
+    app_level["envs"][0]["value"] = json!(1);
+    let (status, body) = call(
+        Method::PUT,
+        &format!("{apps}/{id}"),
+        "tok",
+        Some(&json!({"spec": app_level})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("field \"envs.value\""),
+        "{body}"
+    );
+
+    // A query parameter out of its bounds too.
+    let (status, _) = get(&format!("{apps}?per_page=500"), "tok").await;
+    assert_eq!(status, 400);
+}

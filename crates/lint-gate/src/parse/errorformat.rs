@@ -596,7 +596,9 @@ pub fn preset(name: &str) -> Option<Arc<Errorformat>> {
     let (patterns, types, other_type, default_level): PresetParts = match name {
         // `file:line:col: message` and `file:line: message`, with an optional severity word
         "plain" => {
-            let mut p = severities("%f:%l:%c: ", ": %m");
+            // shellcheck's gcc format, read under any name: the rule is `SC…`, not part of the message
+            let mut p = severities("%f:%l:%c: ", ": %m [SC%n]");
+            p.extend(severities("%f:%l:%c: ", ": %m"));
             p.extend(severities("%f:%l: ", ": %m"));
             p.extend(["%f:%l:%c: %m".to_owned(), "%f:%l: %m".to_owned()]);
             (p, vec![], None, None)
@@ -604,6 +606,8 @@ pub fn preset(name: &str) -> Option<Arc<Errorformat>> {
         // gcc, clang and anything that mimics them
         "gcc" => {
             let mut p = vec!["%f:%l:%c: fatal %trror: %m".to_owned()];
+            // `shellcheck -f gcc`
+            p.extend(severities("%f:%l:%c: ", ": %m [SC%n]"));
             p.extend(severities("%f:%l:%c: ", ": %m"));
             p.extend(severities("%f:%l: ", ": %m"));
             p.push("%-G%f: In function %.%#".to_owned());
@@ -918,6 +922,21 @@ mod tests {
                 "pylint",
                 "a.py:1: [C0114(missing-module-docstring), ] Missing module docstring\n************* Module a\n",
                 &["a.py|1|0|notice|missing-module-docstring|Missing module docstring"],
+            ),
+            // shellcheck -f gcc read as `gcc` or `plain` (a report named otherwise): the rule is
+            // `SC…`, not `[SC…]` left in the message
+            (
+                "gcc",
+                "x.sh:3:6: warning: Double quote to prevent globbing. [SC2086]\nx.c:1:2: error: boom\n",
+                &[
+                    "x.sh|3|6|warning|SC2086|Double quote to prevent globbing.",
+                    "x.c|1|2|error|lint|boom",
+                ],
+            ),
+            (
+                "plain",
+                "x.sh:4:12: note: Use ./*glob* or -- *glob*. [SC2035]\n",
+                &["x.sh|4|12|notice|SC2035|Use ./*glob* or -- *glob*."],
             ),
             (
                 "plain",

@@ -52,10 +52,10 @@ pub struct Args {
     pub run: Vec<String>,
 
     /// Format of sources that do not name one: `auto` (detected), `sarif`, `checkstyle`, `rdjson`,
-    /// `rdjsonl`, `cargo`, `eslint`, `golangci-lint`, `errorformat`, or a text preset (`plain`,
-    /// `tsc`, `mypy`, `flake8`, `ruff`, `pylint`, `shellcheck`, `gcc`, `hadolint`, `rubocop`,
-    /// `go-vet`, `staticcheck`, `yamllint`, `actionlint`, `eslint-compact`, `markdownlint`,
-    /// `cargo-short`).
+    /// `rdjsonl`, `cargo`, `eslint`, `golangci-lint`, `ruff-json`, `shellcheck-json`, `errorformat`,
+    /// or a text preset (`plain`, `tsc`, `mypy`, `flake8`, `ruff`, `pylint`, `shellcheck`, `gcc`,
+    /// `hadolint`, `rubocop`, `go-vet`, `staticcheck`, `yamllint`, `actionlint`, `eslint-compact`,
+    /// `markdownlint`, `cargo-short`).
     #[arg(long, env = "INPUT_FORMAT", default_value = "auto", value_name = "FORMAT")]
     pub format: String,
 

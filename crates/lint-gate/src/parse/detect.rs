@@ -1,7 +1,9 @@
 //! `format: auto`: the format from the first bytes of a report.
 //!
-//! XML is checkstyle; a JSON array is ESLint; a JSON object is told apart by its top-level keys
-//! (`runs` SARIF, `Issues` golangci-lint, `diagnostics` rdjson, `reason` cargo, `message` rdjsonl).
+//! XML is checkstyle; a JSON array is told apart by its first element's keys (`filePath` ESLint,
+//! `filename` ruff, `file` and `level` shellcheck's `-f json`); a JSON object by its top-level keys
+//! (`runs` SARIF, `Issues` golangci-lint, `diagnostics` rdjson, `reason` cargo, `comments`
+//! shellcheck's `-f json1`, `message` rdjsonl).
 //! Anything else is text: the preset named like the source (`mypy: mypy src`), else `plain`. JSON
 //! whose keys match nothing known is an error that lists the keys, never a guess.
 
@@ -17,7 +19,7 @@ pub fn detect(head: &[u8], name: &str) -> Result<Option<Format>, String> {
     let head = &head[start..];
     match head[0] {
         b'<' => Ok(Some(Format::Checkstyle)),
-        b'[' => Ok(Some(Format::Eslint)),
+        b'[' => array_format(&head[1..]),
         b'{' => {
             let keys = top_level_keys(head);
             let has = |k: &str| keys.iter().any(|key| key == k);
@@ -29,23 +31,55 @@ pub fn detect(head: &[u8], name: &str) -> Result<Option<Format>, String> {
                 Ok(Some(Format::Rdjson))
             } else if has("reason") {
                 Ok(Some(Format::Cargo))
+            } else if has("comments") {
+                Ok(Some(Format::Shellcheck))
             } else if has("message") {
                 Ok(Some(Format::Rdjsonl))
             } else if keys.is_empty() {
                 Err("the input starts like JSON but no key could be read".to_owned())
             } else {
                 Err(format!(
-                    "JSON with the keys {}: not SARIF, rdjson, rdjsonl, cargo, ESLint or golangci-lint output",
-                    keys.iter()
-                        .take(8)
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "JSON with the keys {}: not SARIF, rdjson, rdjsonl, cargo, golangci-lint or shellcheck output",
+                    key_list(&keys)
                 ))
             }
         }
         _ => text_preset(name).map(|efm| Some(Format::Text(efm))),
     }
+}
+
+/// A JSON array: ESLint's file results, ruff's violations or shellcheck's `-f json` comments, by
+/// the keys of the first element. An empty array, or one whose first element cannot be read here,
+/// goes to the ESLint parser, which accepts the one and names what is wrong with the other.
+fn array_format(rest: &[u8]) -> Result<Option<Format>, String> {
+    let Some(first) = rest.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(Some(Format::Eslint));
+    };
+    if rest[first] != b'{' {
+        return Ok(Some(Format::Eslint));
+    }
+    let keys = top_level_keys(&rest[first..]);
+    let has = |k: &str| keys.iter().any(|key| key == k);
+    if keys.is_empty() || has("filePath") || has("messages") {
+        Ok(Some(Format::Eslint))
+    } else if has("filename") && (has("code") || has("location")) {
+        Ok(Some(Format::Ruff))
+    } else if has("file") && has("level") {
+        Ok(Some(Format::Shellcheck))
+    } else {
+        Err(format!(
+            "a JSON array of objects with the keys {}: not ESLint, ruff or shellcheck output",
+            key_list(&keys)
+        ))
+    }
+}
+
+fn key_list(keys: &[String]) -> String {
+    keys.iter()
+        .take(8)
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The preset named like the source (`mypy`, `tsc`, `go vet` …), else `plain`.
@@ -127,6 +161,28 @@ mod tests {
             ("<?xml version=\"1.0\"?><checkstyle>", "x", "checkstyle"),
             ("[{\"filePath\": \"a\"}]", "x", "eslint"),
             ("[]", "x", "eslint"),
+            // ruff's default JSON (it was read as ESLint: "missing field `filePath`")
+            (
+                "[\n  {\n    \"cell\": null,\n    \"code\": \"F401\",\n    \"end_location\": {\"column\": 10, \"row\": 1},\n    \"filename\": \"/w/a.py\",\n    \"fix\": {\"edits\": [{\"content\": \"\"}]},\n    \"location\": {\"column\": 8, \"row\": 1}",
+                "lint",
+                "ruff-json",
+            ),
+            (
+                "[{\"file\": \"x.sh\", \"line\": 6, \"endLine\": 6, \"column\": 6, \"endColumn\": 8, \"level\": \"info\", \"code\": 2086",
+                "lint",
+                "shellcheck-json",
+            ),
+            (
+                "{\"comments\": [{\"file\": \"x.sh\", \"line\": 6}]}",
+                "lint",
+                "shellcheck-json",
+            ),
+            (
+                "[{\"path\": \"a\", \"rule\": \"r\"}]",
+                "x",
+                "error: a JSON array of objects with the keys `path`, `rule`: not ESLint, ruff or shellcheck output",
+            ),
+            ("[1, 2]", "x", "eslint"),
             (
                 "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\"",
                 "x",
@@ -156,7 +212,7 @@ mod tests {
             (
                 "{\"a\": {\"runs\": 1}, \"b\": 2}",
                 "x",
-                "error: JSON with the keys `a`, `b`: not SARIF, rdjson, rdjsonl, cargo, ESLint or golangci-lint output",
+                "error: JSON with the keys `a`, `b`: not SARIF, rdjson, rdjsonl, cargo, golangci-lint or shellcheck output",
             ),
             (
                 "{\"a",

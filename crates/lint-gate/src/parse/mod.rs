@@ -13,6 +13,8 @@
 //! | [`cargo`] | `cargo check` / `cargo clippy --message-format=json` |
 //! | [`eslint`] | ESLint's `-f json` |
 //! | [`golangci`] | golangci-lint's JSON output |
+//! | [`ruff`] | ruff's JSON output (`ruff check --output-format json`) |
+//! | [`shellcheck`] | shellcheck's `-f json1` and `-f json` |
 //! | [`errorformat`] | Vim errorformat patterns, with presets for common text outputs |
 
 pub mod cargo;
@@ -23,9 +25,11 @@ pub mod eslint;
 pub mod golangci;
 pub mod input;
 pub mod rdjson;
+pub mod ruff;
 pub mod sarif;
 mod scan;
 pub mod severity;
+pub mod shellcheck;
 mod stream;
 
 use std::io::BufRead;
@@ -53,6 +57,10 @@ pub enum Format {
     Eslint,
     /// golangci-lint's JSON output.
     Golangci,
+    /// ruff's JSON output.
+    Ruff,
+    /// shellcheck's `-f json1` (or `-f json`).
+    Shellcheck,
     /// Text lines matched by errorformat patterns (a preset or the `errorformat` input).
     Text(Arc<Errorformat>),
 }
@@ -68,6 +76,8 @@ impl Format {
             Self::Cargo => "cargo",
             Self::Eslint => "eslint",
             Self::Golangci => "golangci-lint",
+            Self::Ruff => "ruff-json",
+            Self::Shellcheck => "shellcheck-json",
             Self::Text(efm) => efm.name(),
         }
     }
@@ -99,6 +109,8 @@ pub const FORMAT_NAMES: &[&str] = &[
     "clippy",
     "eslint",
     "golangci-lint",
+    "ruff-json",
+    "shellcheck-json",
     "errorformat",
 ];
 
@@ -116,6 +128,8 @@ impl FormatSpec {
             "cargo" | "clippy" | "rustc" | "cargo-json" => Format::Cargo,
             "eslint" | "eslint-json" => Format::Eslint,
             "golangci-lint" | "golangci" | "golangci-lint-json" => Format::Golangci,
+            "ruff-json" => Format::Ruff,
+            "shellcheck-json" | "shellcheck-json1" | "json1" => Format::Shellcheck,
             "errorformat" | "efm" => match custom {
                 Some(efm) => Format::Text(Arc::clone(efm)),
                 None => {
@@ -441,6 +455,8 @@ pub fn parse(
         Format::Cargo => cargo::parse(input, ctx, sink),
         Format::Eslint => eslint::parse(input, ctx, sink),
         Format::Golangci => golangci::parse(input, ctx, sink),
+        Format::Ruff => ruff::parse(input, ctx, sink),
+        Format::Shellcheck => shellcheck::parse(input, ctx, sink),
         Format::Text(efm) => efm.parse(input, ctx, sink),
     }
 }
@@ -483,6 +499,10 @@ mod tests {
             ("SARIF", "sarif"),
             ("clippy", "cargo"),
             ("golangci", "golangci-lint"),
+            ("ruff-json", "ruff-json"),
+            ("ruff", "ruff"),
+            ("json1", "shellcheck-json"),
+            ("shellcheck", "shellcheck"),
             ("tsc", "tsc"),
             ("plain", "plain"),
         ] {

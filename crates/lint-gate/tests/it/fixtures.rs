@@ -63,10 +63,14 @@ fn counts_match_the_tools_own() {
     }
 }
 
+/// Also pins ruff's default JSON being detected as ESLint's ("missing field `filePath`").
 #[test]
 fn structured_outputs_are_detected() {
     for row in rows() {
-        if !matches!(row.format.as_str(), "sarif" | "checkstyle" | "cargo" | "eslint") {
+        if !matches!(
+            row.format.as_str(),
+            "sarif" | "checkstyle" | "cargo" | "eslint" | "ruff-json" | "shellcheck-json"
+        ) {
             continue;
         }
         let (n, summary) = reported(&row.file, &row.file);

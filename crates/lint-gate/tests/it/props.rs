@@ -15,6 +15,8 @@ const RDJSON: &str = r#"{"source": {"name": "s"}, "severity": "ERROR", "diagnost
 const RDJSONL: &str = "{\"message\": \"m\", \"severity\": \"WARNING\", \"location\": {\"path\": \"a\"}}\n{\"message\": \"n\"}\n";
 const CARGO: &str = "{\"reason\":\"compiler-message\",\"message\":{\"message\":\"m\",\"code\":{\"code\":\"c\"},\"level\":\"warning\",\"children\":[{\"message\":\"h\",\"level\":\"help\",\"children\":[],\"spans\":[{\"file_name\":\"a.rs\",\"line_start\":1,\"line_end\":1,\"column_start\":1,\"column_end\":2,\"is_primary\":true,\"suggested_replacement\":\"x\",\"suggestion_applicability\":\"MachineApplicable\"}]}],\"spans\":[{\"file_name\":\"a.rs\",\"line_start\":1,\"line_end\":1,\"column_start\":1,\"column_end\":2,\"is_primary\":true}]}}\n{\"reason\":\"build-finished\",\"success\":false}\n";
 const ESLINT: &str = r#"[{"filePath": "/w/a.js", "messages": [{"ruleId": "semi", "severity": 2, "message": "m", "line": 1, "column": 2, "endLine": 1, "endColumn": 3}]}]"#;
+const RUFF: &str = r#"[{"code": "F401", "filename": "/w/a.py", "location": {"column": 8, "row": 1}, "end_location": {"column": 10, "row": 1}, "message": "m", "severity": "error"}]"#;
+const SHELLCHECK: &str = r#"{"comments": [{"file": "a.sh", "line": 6, "endLine": 6, "column": 6, "endColumn": 8, "level": "info", "code": 2086, "message": "m", "fix": null}]}"#;
 const GOLANGCI: &str = r#"{"Issues": [{"FromLinter": "x", "Text": "t", "Severity": "", "Pos": {"Filename": "a.go", "Line": 1, "Column": 1}, "Replacement": {"NeedOnlyDelete": false, "NewLines": ["a"]}, "LineRange": {"From": 1, "To": 2}}], "Report": {}}"#;
 const TEXT: &str = "a.ts(1,2): error TS1: m\n  more\nb.py:3:4: E501 long\nx.sh:1:1: warning: q [SC2086]\n";
 
@@ -35,6 +37,8 @@ fn build_formats() -> Vec<(Format, &'static str, bool)> {
         (Format::Cargo, CARGO, false),
         (Format::Eslint, ESLINT, true),
         (Format::Golangci, GOLANGCI, true),
+        (Format::Ruff, RUFF, true),
+        (Format::Shellcheck, SHELLCHECK, true),
     ];
     for name in errorformat::PRESET_NAMES {
         out.push((

@@ -342,12 +342,14 @@ pub fn read(
                 }
                 String::from_utf8_lossy(&tail).into_owned()
             });
+            let mut printed = false;
             let result = match child.stdout.take() {
                 Some(stdout) => {
-                    let mut reader = BufReader::with_capacity(DETECT_BYTES, stdout);
+                    let mut reader = BufReader::with_capacity(DETECT_BYTES, Printed::new(stdout));
                     let result = read_stream(&mut reader, source, unknown_level, collector);
                     // read what the parser left (trailing output) so the command is not blocked
                     let _ = std::io::copy(&mut reader, &mut std::io::sink());
+                    printed = reader.get_ref().printed;
                     result
                 }
                 None => Err(ParseContext::new(&source.name).io_error(
@@ -365,6 +367,11 @@ pub fn read(
             let stderr_text = stderr_thread.join().unwrap_or_default();
             log_stderr(&source.name, &stderr_text);
             let exit_code = status.code();
+            // A linter that failed and printed nothing could not run: that is the tool failing (exit
+            // 3, its last error line shown), not a malformed report.
+            if !printed && !status.success() {
+                return Err(failed_silently(source, exit_code, &stderr_text));
+            }
             let (format, stats) = result.map_err(|e| {
                 let mut e = e;
                 if let Some(code) = exit_code.filter(|&c| c != 0) {
@@ -420,21 +427,65 @@ fn check_not_silent(
     if stats.diagnostics == 0
         && let Some(code) = exit_code.filter(|&c| c != 0)
     {
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or_default();
         let mut message = format!("`{}` exited with {code} and reported no finding", source.name);
-        if !last.is_empty() {
-            let cut: String = last.chars().take(300).collect();
-            message.push_str(&format!("; its last error line: `{}`", cut.trim()));
-        }
+        message.push_str(&last_error_line(stderr));
         return Err(ToolError::runtime(message)
             .with_hint("a linter that fails without findings usually could not run; its standard error is in the log above")
             .into());
     }
     Ok(())
+}
+
+/// A command that exited unsuccessfully (or was killed) with nothing on its standard output.
+fn failed_silently(source: &Source, exit_code: Option<i32>, stderr: &str) -> crate::Error {
+    let how = exit_code.map_or_else(
+        || "was killed by a signal".to_owned(),
+        |code| format!("exited with {code}"),
+    );
+    let mut message = format!("`{}` {how} and reported no finding", source.name);
+    message.push_str(&last_error_line(stderr));
+    ToolError::runtime(message)
+        .with_hint("it printed nothing, so it could not run; its standard error is in the log above")
+        .into()
+}
+
+/// `; its last error line: `…`` for a command's standard error, or nothing when it is empty.
+fn last_error_line(stderr: &str) -> String {
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    if last.is_empty() {
+        return String::new();
+    }
+    let cut: String = last.trim().chars().take(300).collect();
+    format!("; its last error line: `{}`", cut.replace('`', "'"))
+}
+
+/// A command's standard output, noting whether anything but whitespace came through.
+struct Printed<R> {
+    inner: R,
+    printed: bool,
+}
+
+impl<R> Printed<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            printed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Printed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.printed {
+            self.printed = buf[..n].iter().any(|b| !b.is_ascii_whitespace());
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

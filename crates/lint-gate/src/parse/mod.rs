@@ -372,13 +372,16 @@ impl ParseErrorDetail {
             at.push_str(", ");
         }
         at.push_str(&format!("byte {}", self.offset));
-        if self.io {
-            format!("cannot read `{}` ({at}): {}", self.source_name, self.message)
+        // A command's output is labelled "`name` output", already quoted where it matters.
+        let name = if self.source_name.contains('`') {
+            self.source_name.clone()
         } else {
-            format!(
-                "`{}` is not valid {} ({at}): {}",
-                self.source_name, self.format, self.message
-            )
+            format!("`{}`", self.source_name)
+        };
+        if self.io {
+            format!("cannot read {name} ({at}): {}", self.message)
+        } else {
+            format!("{name} is not valid {} ({at}): {}", self.format, self.message)
         }
     }
 }
@@ -574,5 +577,8 @@ mod tests {
             "cannot read `reports/x.sarif` (byte 0): broken pipe"
         );
         assert_eq!(io.exit_status(), ExitStatus::Runtime);
+        // A command's output is not quoted twice ("``ruff` output`").
+        let err = ParseContext::new("`ruff` output").error("SARIF", Position::default(), "x");
+        assert_eq!(err.to_string(), "`ruff` output is not valid SARIF (byte 0): x");
     }
 }

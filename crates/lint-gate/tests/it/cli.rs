@@ -341,6 +341,33 @@ fn a_command_that_fails_without_findings_is_exit_3() {
     assert!(out.stderr.contains("::stop-commands::"), "{}", out.stderr);
 }
 
+/// Pins exit 2 and a garbled message (``` ``ruff` output` is not valid SARIF … EOF ```) for a `run:`
+/// linter with a named format that failed and printed nothing: the tool failed, exit 3.
+#[test]
+fn a_command_with_a_format_that_fails_printing_nothing_is_exit_3() {
+    for line in [
+        "ruff [sarif]: echo 'ruff failed: pyproject.toml: TOML parse error' >&2; exit 2",
+        "ruff [ruff-json]: echo; echo 'ruff failed: pyproject.toml: TOML parse error' >&2; exit 2",
+    ] {
+        let out = run(&local().input("run", line));
+        assert_eq!(out.code, Some(3), "{line}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("`ruff` exited with 2 and reported no finding; its last error line: `ruff failed: pyproject.toml: TOML parse error`"),
+            "{line}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("``"), "{line}: {}", out.stderr);
+    }
+    // Output that is not the format named is still bad input, its label quoted once.
+    let out = run(&local().input("run", "ruff [sarif]: echo '{'; exit 1"));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`ruff` output is not valid SARIF"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn a_clean_command_passes() {
     let r = local().input("run", "shellcheck [shellcheck]: true");

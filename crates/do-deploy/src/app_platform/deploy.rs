@@ -533,15 +533,21 @@ async fn prepare(run: &Run<'_>) -> Result<Prepared, Error> {
         for mask in &loaded.masks {
             run.runner.mask(mask);
         }
+        let list = |names: &[String]| {
+            names
+                .iter()
+                .map(|v| format!("`${{{v}}}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !loaded.used.is_empty() {
+            run.runner
+                .info(&format!("`{shown}`: substituted {}", list(&loaded.used)));
+        }
+        if !loaded.kept.is_empty() {
             run.runner.info(&format!(
-                "`{shown}`: substituted {}",
-                loaded
-                    .used
-                    .iter()
-                    .map(|v| format!("`${{{v}}}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "`{shown}`: left {} in commands for the component's shell (App Platform sets them at run time)",
+                list(&loaded.kept)
             ));
         }
         (loaded.spec, Source::File(shown), None)

@@ -31,6 +31,11 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::{is_id, retry_policy};
 
+/// The spec file read when `app-spec` is not set.
+pub const DEFAULT_SPEC: &str = ".do/app.yaml";
+/// The deploy template read when `app-spec` is not set and there is no `.do/app.yaml`.
+pub const DEPLOY_TEMPLATE: &str = ".do/deploy.template.yaml";
+
 /// Runs an App Platform action with a given clock (the benchmark moves a stand-in along with it).
 pub fn run(args: &Args, env: &Env, runner: &Runner, clock: Clock) -> Result<ExitStatus, Error> {
     let token = args.token.clone().ok_or_else(|| {
@@ -139,13 +144,17 @@ impl Run<'_> {
         self.runner.set_output(name, value).map_err(Error::from)
     }
 
-    /// The spec file path as the user wrote it, and where it is.
+    /// The spec file path as the user wrote it, and where it is. Without `app-spec`: `.do/app.yaml`,
+    /// or `.do/deploy.template.yaml` when only that exists (DigitalOcean's sample and template
+    /// repositories ship it, sometimes as their only spec).
     pub fn spec_path(&self) -> (String, PathBuf) {
-        let rel = self
-            .args
-            .app_spec
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(".do/app.yaml"));
+        let rel = self.args.app_spec.clone().unwrap_or_else(|| {
+            let workspace = self.env.workspace();
+            [DEFAULT_SPEC, DEPLOY_TEMPLATE]
+                .into_iter()
+                .find(|p| workspace.join(p).is_file())
+                .map_or_else(|| PathBuf::from(DEFAULT_SPEC), PathBuf::from)
+        });
         let shown = rel.display().to_string();
         let full = if rel.is_absolute() {
             rel

@@ -38,7 +38,13 @@ fn a_new_app_is_created_followed_to_active_and_its_live_url_reported() {
     );
 
     // What was sent: the substituted spec, typed where the reference was plain.
-    let created = &stand.sim().exchanges_matching("POST /v2/apps")[0];
+    // The stand-in is shared: find this test's create among the others'.
+    let created = &stand
+        .sim()
+        .exchanges_matching("POST /v2/apps")
+        .into_iter()
+        .find(|e| e.request_json().unwrap()["spec"]["name"] == "shop-new")
+        .expect("the app was created");
     let spec = &created.request_json().unwrap()["spec"];
     assert_eq!(spec["services"][0]["instance_count"], json!(2));
     assert_eq!(spec["services"][0]["image"]["tag"], json!("v7"));
@@ -322,4 +328,113 @@ fn inputs_are_checked_before_any_request() {
         before,
         "input errors are found before any request"
     );
+}
+
+/// Typed substitution sent `value: ${NODE_VERSION}` (`18.10`) as the number 18.1 and
+/// `tag: ${IMAGE_TAG}` (`20240101`) as a number, which App Platform refuses (doctl#978) and which
+/// warned about `latest`; only fields App Platform types as numbers or booleans are typed.
+#[test]
+fn string_fields_are_sent_as_written_and_a_numeric_tag_is_not_latest() {
+    let stand = Stand::take();
+    let r = runner(&stand.url())
+        .env("IMAGE_TAG", "20240101")
+        .env("NODE_VERSION", "18.10")
+        .env("DEBUG", "false")
+        .env("REPLICAS", "2");
+    spec_file(
+        &r,
+        "name: shop-typed\nregion: ams\nenvs:\n  - key: ZIP\n    value: 00501\nservices:\n  - name: api\n    http_port: 8080\n    instance_count: ${REPLICAS}\n    image:\n      registry_type: GHCR\n      registry: octo\n      repository: api\n      tag: ${IMAGE_TAG}\n    envs:\n      - key: NODE_VERSION\n        value: ${NODE_VERSION}\n      - key: DEBUG\n        value: ${DEBUG}\n",
+    );
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    let created = stand
+        .sim()
+        .exchanges_matching("POST /v2/apps")
+        .into_iter()
+        .find(|e| e.request_json().unwrap()["spec"]["name"] == "shop-typed")
+        .expect("the app was created");
+    let spec = &created.request_json().unwrap()["spec"];
+    assert_eq!(spec["envs"][0]["value"], json!("00501"));
+    let api = &spec["services"][0];
+    assert_eq!(api["instance_count"], json!(2));
+    assert_eq!(api["image"]["tag"], json!("20240101"));
+    assert_eq!(api["envs"][0]["value"], json!("18.10"));
+    assert_eq!(api["envs"][1]["value"], json!("false"));
+    assert!(
+        out.commands_named("warning").is_empty(),
+        "a tag of digits is a tag, not `latest`:\n{}",
+        log(&out)
+    );
+}
+
+/// `.do/deploy.template.yaml`, the `spec:`-wrapped file of DigitalOcean's sample and template
+/// repositories (sometimes a repository's only spec), was refused with "`name` is missing".
+#[test]
+fn a_deploy_template_is_deployed_when_it_is_the_only_spec() {
+    let stand = Stand::take();
+    let r = runner(&stand.url());
+    let dir = r.workspace().join(".do");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("deploy.template.yaml"),
+        "spec:\n  name: sample-tpl\n  region: ams\n  services:\n    - name: web\n      http_port: 8080\n      image:\n        registry_type: DOCKER_HUB\n        registry: library\n        repository: nginx\n        tag: \"1.27\"\n",
+    )
+    .unwrap();
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    let created = stand
+        .sim()
+        .exchanges_matching("POST /v2/apps")
+        .into_iter()
+        .find(|e| e.request_json().unwrap()["spec"]["name"] == "sample-tpl")
+        .expect("the app was created from the template");
+    let spec = &created.request_json().unwrap()["spec"];
+    assert!(spec.get("spec").is_none(), "{spec}");
+    assert_eq!(spec["services"][0]["image"]["tag"], json!("1.27"));
+
+    // Named explicitly, too.
+    let r = runner(&stand.url()).input("app-spec", "deploy.template.yaml");
+    std::fs::write(
+        r.workspace().join("deploy.template.yaml"),
+        "spec:\n  name: sample-tpl2\n  services:\n    - name: web\n      image:\n        registry_type: DOCKER_HUB\n        repository: nginx\n",
+    )
+    .unwrap();
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+}
+
+/// `${PORT}` in `run_command` (App Platform sets it at run time) was read as a CI variable: exit 2
+/// when unset, silently replaced when set.
+#[test]
+fn port_in_a_run_command_is_left_for_app_platform() {
+    let stand = Stand::take();
+    for port in [None, Some("9999")] {
+        let name = format!("shop-port{}", u8::from(port.is_some()));
+        let mut r = runner(&stand.url());
+        if let Some(p) = port {
+            r = r.env("PORT", p);
+        }
+        spec_file(
+            &r,
+            &format!(
+                "name: {name}\nservices:\n  - name: api\n    http_port: 8080\n    run_command: gunicorn --bind 0.0.0.0:${{PORT}} app:app\n    image:\n      registry_type: GHCR\n      registry: octo\n      repository: api\n      tag: v1\n"
+            ),
+        );
+        let out = run(&r);
+        assert_eq!(out.code, Some(0), "PORT={port:?}: {}", log(&out));
+        clean(&stand, &out);
+        let created = stand
+            .sim()
+            .exchanges_matching("POST /v2/apps")
+            .into_iter()
+            .find(|e| e.request_json().unwrap()["spec"]["name"] == json!(name))
+            .expect("the app was created");
+        assert_eq!(
+            created.request_json().unwrap()["spec"]["services"][0]["run_command"],
+            json!("gunicorn --bind 0.0.0.0:${PORT} app:app")
+        );
+        assert!(out.stderr.contains("left `${PORT}` in commands"), "{}", log(&out));
+    }
 }

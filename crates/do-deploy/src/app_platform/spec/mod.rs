@@ -4,6 +4,7 @@
 
 pub mod images;
 pub mod preview;
+pub mod schema;
 pub mod vars;
 pub mod yaml;
 
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use ops_core::{ExitStatus, Report};
 use serde_json::Value;
+use serde_saphyr::Spanned;
 
 /// The component kinds of an app spec.
 pub const COMPONENT_KINDS: [&str; 5] = ["services", "workers", "jobs", "static_sites", "functions"];
@@ -65,6 +67,14 @@ fn describe_problems(problems: &[vars::Located]) -> String {
                 }
                 vars::Problem::Malformed(text) => format!("`${{{text}}}` is not a variable reference"),
                 vars::Problem::Unclosed => "`${` without a closing `}`".to_owned(),
+                vars::Problem::Type {
+                    name,
+                    field,
+                    expected,
+                } => format!(
+                    "`{field}` takes {}, and the value of `${{{name}}}` is not one",
+                    expected.describe()
+                ),
             };
             format!("line {}: {what}", p.line)
         })
@@ -88,10 +98,15 @@ impl Report for SpecError {
                 let undefined = problems
                     .iter()
                     .any(|p| matches!(p.problem, vars::Problem::Undefined(_)));
+                let mistyped = problems
+                    .iter()
+                    .all(|p| matches!(p.problem, vars::Problem::Type { .. }));
                 Some(if undefined {
                     "set each variable in the step's `env:` (a secret that does not exist arrives empty); \
                      write `$${` for a literal `${`"
                         .to_owned()
+                } else if mistyped {
+                    "set the variable to a value of the field's type".to_owned()
                 } else {
                     "write `$${` for a literal `${`; App Platform's own `${component.VAR}` and `${APP_…}` \
                      pass through unchanged"
@@ -112,6 +127,8 @@ pub struct Loaded {
     pub masks: Vec<String>,
     /// Variables substituted.
     pub used: Vec<String>,
+    /// Variables left in `run_command` / `build_command` for the component's shell.
+    pub kept: Vec<String>,
 }
 
 /// Reads and expands a spec file. `shown` is the path as the user wrote it.
@@ -139,7 +156,11 @@ pub fn parse(text: &str, shown: &str, lookup: &dyn Fn(&str) -> Option<String>) -
             message: "expected a mapping with `name` and components (`services`, `workers`, …)".to_owned(),
         });
     }
-    let expanded = vars::expand(text, &root, lookup).map_err(|problems| SpecError::Variables {
+    let root = unwrap_template(&root).map_err(|message| SpecError::Shape {
+        file: shown.to_owned(),
+        message,
+    })?;
+    let expanded = vars::expand(text, root, lookup).map_err(|problems| SpecError::Variables {
         file: shown.to_owned(),
         problems,
     })?;
@@ -163,15 +184,49 @@ pub fn parse(text: &str, shown: &str, lookup: &dyn Fn(&str) -> Option<String>) -
         spec,
         masks,
         used: expanded.used,
+        kept: expanded.kept,
     })
 }
 
-/// The `name` field of a spec file without substitution (for deleting previews, where the
-/// deployment's variables are usually not set); `None` when it is missing or uses a variable.
+/// The spec inside a deploy template (`.do/deploy.template.yaml`, the file DigitalOcean's sample and
+/// template repositories ship for the "Deploy to DigitalOcean" button): a mapping whose only key is
+/// `spec`. Any other file is the spec itself.
+fn unwrap_template(root: &Spanned<yaml::Node>) -> Result<&Spanned<yaml::Node>, String> {
+    let yaml::Node::Map(entries) = &root.value else {
+        return Ok(root);
+    };
+    let Some((_, inner)) = entries.iter().find(|(k, _)| k.value == "spec") else {
+        return Ok(root);
+    };
+    if entries.iter().any(|(k, _)| k.value == "name") || !matches!(inner.value, yaml::Node::Map(_)) {
+        return Ok(root);
+    }
+    let others: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| k.value != "spec")
+        .map(|(k, _)| format!("`{}`", k.value))
+        .collect();
+    if others.is_empty() {
+        Ok(inner)
+    } else {
+        Err(format!(
+            "a deploy template holds the app spec under `spec` and nothing else; found {} beside it",
+            others.join(", ")
+        ))
+    }
+}
+
+/// The `name` field of a spec file (or deploy template) without substitution (for deleting
+/// previews, where the deployment's variables are usually not set); `None` when it is missing or
+/// uses a variable.
 pub fn name_only(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let value: Value = serde_saphyr::from_str(&text).ok()?;
-    let name = value.get("name")?.as_str()?;
+    let spec = match value.get("spec") {
+        Some(inner) if value.get("name").is_none() => inner,
+        _ => &value,
+    };
+    let name = spec.get("name")?.as_str()?;
     (!name.contains("${")).then(|| name.to_owned())
 }
 
@@ -240,6 +295,33 @@ mod tests {
             assert!(err.to_string().starts_with(want), "{text:?}: {err}");
             assert_eq!(err.exit_status(), ExitStatus::Usage);
         }
+    }
+
+    /// `.do/deploy.template.yaml` (the `spec:`-wrapped file of DigitalOcean's sample and template
+    /// repositories) was refused with "`name` is missing".
+    #[test]
+    fn a_deploy_template_is_read_as_its_spec() {
+        let text = "spec:\n  name: sample-golang\n  services:\n    - name: web\n      git:\n        repo_clone_url: https://github.com/digitalocean/sample-golang.git\n        branch: main\n      envs:\n        - key: PW\n          type: SECRET\n          value: ${PW}\n";
+        let loaded = parse(text, ".do/deploy.template.yaml", &lookup).unwrap();
+        assert_eq!(loaded.spec["name"], json!("sample-golang"));
+        assert_eq!(loaded.spec["services"][0]["envs"][0]["value"], json!("hunter2"));
+        assert!(loaded.spec.get("spec").is_none(), "{}", loaded.spec);
+
+        let err = parse("spec:\n  name: a\nextra: 1\n", "t.yaml", &lookup).unwrap_err();
+        assert!(err.to_string().contains("found `extra` beside it"), "{err}");
+        let err = parse("spec:\n  name: a\n  services:\n    - name: web\n      envs:\n        - key: X\n          value: ${NOPE}\n", "t.yaml", &lookup).unwrap_err();
+        assert!(
+            err.to_string().contains("line 7"),
+            "lines count in the file: {err}"
+        );
+        // A spec with a field named `spec` is still a spec.
+        let loaded = parse("name: web\nspec: x\n", "app.yaml", &lookup).unwrap();
+        assert_eq!(loaded.spec["spec"], json!("x"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deploy.template.yaml");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(name_only(&path).as_deref(), Some("sample-golang"));
     }
 
     #[test]

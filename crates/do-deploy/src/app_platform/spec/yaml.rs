@@ -157,6 +157,17 @@ pub fn style(text: &str, node: &Spanned<Node>) -> Style {
     }
 }
 
+/// The source text of the scalar at `node`'s position: `18.10` as written, where the parsed value
+/// is the float 18.1. `None` when the parser gave no byte position.
+pub fn source<'t>(text: &'t str, node: &Spanned<Node>) -> Option<&'t str> {
+    let span = node.defined.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    text.get(start..start.checked_add(len)?)
+        .map(str::trim_end)
+        .filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +196,24 @@ mod tests {
         assert_eq!(style(text, get(api, "b")), Style::Literal);
         assert_eq!(style(text, get(api, "c")), Style::Literal);
         assert_eq!(get(api, "d").value, Node::Int(7));
+    }
+
+    #[test]
+    fn plain_scalars_keep_their_source_text() {
+        let text = "a: 18.10\nb: 00501   # zip\nc: false\nd: [1.50, 0x1F]\ne: 20240101\nf:\n  - 1e3\n";
+        let root = parse(text).unwrap();
+        for (key, want) in [("a", "18.10"), ("b", "00501"), ("c", "false"), ("e", "20240101")] {
+            assert_eq!(source(text, get(&root, key)), Some(want), "{key}");
+        }
+        let Node::Seq(items) = &get(&root, "d").value else {
+            panic!()
+        };
+        assert_eq!(source(text, &items[0]), Some("1.50"));
+        assert_eq!(source(text, &items[1]), Some("0x1F"));
+        let Node::Seq(items) = &get(&root, "f").value else {
+            panic!()
+        };
+        assert_eq!(source(text, &items[0]), Some("1e3"));
     }
 
     #[test]

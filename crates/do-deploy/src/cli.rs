@@ -117,7 +117,13 @@ pub struct Args {
 
     /// Image per component, one per line: `web=ghcr.io/owner/web@sha256:…` (a digest is preferred; a
     /// tag works, `latest` gets a warning).
-    #[arg(long, env = "INPUT_IMAGES", value_name = "COMPONENT=IMAGE")]
+    // A multi-line `--images` is split into lines as the `images` input is.
+    #[arg(
+        long,
+        env = "INPUT_IMAGES",
+        value_name = "COMPONENT=IMAGE",
+        value_delimiter = '\n'
+    )]
     pub images: Vec<String>,
 
     /// Build from source even when a cached build could be reused.

@@ -389,11 +389,19 @@ pub fn apply(spec: &mut Value, overrides: &[Override]) -> Result<Vec<Note>, Stri
 /// `ghcr.io/owner/repo:tag` from an image source, for messages.
 pub fn describe(image: &Value) -> String {
     let s = |k: &str| image.get(k).and_then(Value::as_str).unwrap_or_default();
+    // Specs write GHCR's `registry` as the owner (`octo`) or as the host (`ghcr.io`, with the owner
+    // in `repository`); a host is not prefixed again.
+    let registry = s("registry").trim_end_matches('/');
+    let is_host = registry
+        .split('/')
+        .next()
+        .is_some_and(|first| first.contains('.') || first.contains(':'));
     let host = match s("registry_type") {
-        "GHCR" => format!("ghcr.io/{}/", s("registry")),
         "DOCR" => "registry.digitalocean.com/…/".to_owned(),
-        _ if s("registry").is_empty() => String::new(),
-        _ => format!("{}/", s("registry")),
+        _ if registry.is_empty() && s("registry_type") == "GHCR" => "ghcr.io/".to_owned(),
+        _ if registry.is_empty() => String::new(),
+        "GHCR" if !is_host => format!("ghcr.io/{registry}/"),
+        _ => format!("{registry}/"),
     };
     let suffix = match (
         image.get("digest").and_then(Value::as_str),
@@ -540,6 +548,69 @@ mod tests {
         );
         let err = apply(&mut spec, &parse_lines(&["web=:v2".into()]).unwrap()).unwrap_err();
         assert!(err.contains("has no `image` to change the tag of"), "{err}");
+    }
+
+    /// A multi-line `--images` flag was one line, while the `images` input was split into lines.
+    #[test]
+    fn a_multi_line_images_flag_is_split_like_the_input() {
+        let value = format!("web=ghcr.io/o/web@{D}\n\nworker=:v2\n");
+        let from_flag: crate::cli::Args = ops_core::cli::parse(
+            ["do-deploy", "--images", value.as_str()],
+            &ops_core::Env::from_pairs::<&str, &str>([]),
+        )
+        .unwrap();
+        let from_input: crate::cli::Args = ops_core::cli::parse(
+            ["do-deploy"],
+            &ops_core::Env::from_pairs([("INPUT_IMAGES", value.as_str())]),
+        )
+        .unwrap();
+        for args in [&from_flag, &from_input] {
+            let overrides = parse_lines(&args.images).unwrap();
+            let components: Vec<&str> = overrides.iter().map(|o| o.component.as_str()).collect();
+            assert_eq!(components, ["web", "worker"], "{:?}", args.images);
+        }
+        assert_eq!(
+            parse_lines(&from_flag.images).unwrap()[1].origin,
+            "input `images` line 3",
+            "lines count as written"
+        );
+    }
+
+    /// `registry_type: GHCR` with `registry: ghcr.io` was shown as `ghcr.io/ghcr.io/…`.
+    #[test]
+    fn describe_table() {
+        for (image, shown) in [
+            (
+                json!({"registry_type": "GHCR", "registry": "octo", "repository": "web", "tag": "v1"}),
+                "ghcr.io/octo/web:v1",
+            ),
+            (
+                json!({"registry_type": "GHCR", "registry": "ghcr.io", "repository": "octo/web", "tag": "v1"}),
+                "ghcr.io/octo/web:v1",
+            ),
+            (
+                json!({"registry_type": "GHCR", "registry": "ghcr.io/octo", "repository": "web"}),
+                "ghcr.io/octo/web:latest",
+            ),
+            (
+                json!({"registry_type": "GHCR", "repository": "octo/web", "digest": D}),
+                &*format!("ghcr.io/octo/web@{D}"),
+            ),
+            (
+                json!({"registry_type": "DOCKER_HUB", "registry": "bitnami", "repository": "redis", "tag": "7"}),
+                "bitnami/redis:7",
+            ),
+            (
+                json!({"registry_type": "DOCKER_HUB", "registry": "registry.hub.docker.com", "repository": "library/nginx"}),
+                "registry.hub.docker.com/library/nginx:latest",
+            ),
+            (
+                json!({"registry_type": "DOCR", "repository": "api", "tag": "2"}),
+                "registry.digitalocean.com/…/api:2",
+            ),
+        ] {
+            assert_eq!(describe(&image), shown, "{image}");
+        }
     }
 
     #[test]

@@ -126,6 +126,17 @@ pub struct Args {
     )]
     pub images: Vec<String>,
 
+    /// Previews: the spec's databases in a cluster (`production: true` or a `cluster_name`), which a
+    /// preview would share with the app: `keep` them (with a warning), `replace` them with a dev
+    /// database of the same name (PostgreSQL only; other engines are dropped), or `drop` them.
+    #[arg(
+        long = "preview-databases",
+        env = "INPUT_PREVIEW_DATABASES",
+        value_enum,
+        default_value = "keep"
+    )]
+    pub preview_databases: crate::app_platform::spec::preview::Databases,
+
     /// Build from source even when a cached build could be reused.
     #[arg(long = "force-build", env = "INPUT_FORCE_BUILD")]
     pub force_build: bool,

@@ -599,6 +599,36 @@ async fn prepare(run: &Run<'_>) -> Result<Prepared, Error> {
         for change in preview::rewrite(&mut spec, &request) {
             run.runner.info(&format!("preview: {change}"));
         }
+        let notes = preview::databases(&mut spec, args.preview_databases).map_err(|e| {
+            Error::input(
+                e,
+                Some(
+                    "bind those variables to a database the preview keeps, or set `preview-databases: keep` \
+                     (the preview then shares the app's database)",
+                ),
+            )
+        })?;
+        let preview_name = spec.get("name").and_then(Value::as_str).unwrap_or_default();
+        for note in notes {
+            match note {
+                preview::DatabaseNote::Shared { name, what } => {
+                    run.runner.warning(&format!(
+                        "preview `{preview_name}` uses the app's database `{name}` ({what}): its migrations \
+                         and writes reach the app's data"
+                    ));
+                    run.runner.info(
+                        "hint: set `preview-databases: replace` (a dev database per preview) or `drop`",
+                    );
+                }
+                preview::DatabaseNote::Replaced { name } => run.runner.info(&format!(
+                    "preview: database `{name}` is a dev database of the preview's own"
+                )),
+                preview::DatabaseNote::Dropped { name, why } => {
+                    run.runner
+                        .info(&format!("preview: database `{name}` dropped ({why})"));
+                }
+            }
+        }
         pr = Some(request);
         app = None;
     }

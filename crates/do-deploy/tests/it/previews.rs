@@ -115,3 +115,81 @@ fn stale_previews_are_cleaned_up_and_look_alikes_kept() {
     assert_eq!(out.code, Some(2), "{}", log(&out));
     assert!(out.stderr.contains("needs `ttl-days`"), "{}", log(&out));
 }
+
+const DB_SPEC: &str = "name: shop-pdb\nregion: ams\nservices:\n  - name: web\n    http_port: 8080\n    github:\n      repo: octo/app\n      branch: main\n    envs:\n      - key: DATABASE_URL\n        value: ${db.DATABASE_URL}\ndatabases:\n  - name: db\n    engine: PG\n    version: \"16\"\n    production: true\n    cluster_name: shop-prod\n";
+
+fn db_runner(url: &str, number: u64) -> FakeRunner {
+    let event = json!({
+        "action": "opened", "number": number,
+        "pull_request": {"number": number, "head": {"ref": "feature/db", "sha": "e".repeat(40), "repo": {"full_name": "octo/app"}}}
+    });
+    let r = runner(url)
+        .input("preview", "true")
+        .event("pull_request", &event)
+        .expect("event");
+    spec_file(&r, DB_SPEC);
+    r
+}
+
+fn created_spec(stand: &Stand, name: &str) -> serde_json::Value {
+    stand
+        .sim()
+        .exchanges_matching("POST /v2/apps")
+        .into_iter()
+        .find(|e| e.request_json().unwrap()["spec"]["name"] == json!(name))
+        .expect("the preview app was created")
+        .request_json()
+        .unwrap()["spec"]
+        .clone()
+}
+
+/// Previews kept the spec's `databases:`, `production: true` clusters included, so every pull
+/// request's preview was bound to the production database, silently.
+#[test]
+fn a_preview_warns_about_the_apps_database_and_can_replace_it() {
+    let stand = Stand::take();
+    let out = run(&db_runner(&stand.url(), 51));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    let warnings = out.commands_named("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("database `db` (cluster `shop-prod`)")),
+        "{}",
+        log(&out)
+    );
+    assert!(
+        out.stderr.contains("hint: set `preview-databases: replace`"),
+        "{}",
+        log(&out)
+    );
+    let kept = created_spec(&stand, &preview::name("shop-pdb", "octo/app", 51));
+    assert_eq!(kept["databases"][0]["cluster_name"], json!("shop-prod"));
+
+    let out = run(&db_runner(&stand.url(), 52).input("preview-databases", "replace"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    assert!(out.commands_named("warning").is_empty(), "{}", log(&out));
+    let replaced = created_spec(&stand, &preview::name("shop-pdb", "octo/app", 52));
+    assert_eq!(
+        replaced["databases"],
+        json!([{"name": "db", "engine": "PG", "version": "16"}])
+    );
+    assert_eq!(
+        replaced["services"][0]["envs"][0]["value"],
+        json!("${db.DATABASE_URL}")
+    );
+
+    // Dropping a database the spec binds stops before anything changes.
+    let before = stand.count("POST /v2/apps");
+    let out = run(&db_runner(&stand.url(), 53).input("preview-databases", "drop"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(
+        out.stderr
+            .contains("the preview drops database `db`, but the spec still binds `${db.DATABASE_URL}`"),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(stand.count("POST /v2/apps"), before);
+}

@@ -6,7 +6,7 @@
 //! hex digits of SHA-256 over `owner/repo#N:base`. The `-pr<N>-<hash>` tail is never cut, so a name
 //! can be parsed back and recomputed to tell our previews from look-alikes.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// App Platform's limit on app names.
@@ -169,6 +169,154 @@ pub fn rewrite(spec: &mut Value, pr: &PullRequest) -> Vec<String> {
     changes
 }
 
+/// What a preview does with the spec's databases that live in a cluster of their own
+/// (`production: true`, or a `cluster_name`): the preview would share them with the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Databases {
+    /// Keep them, with a warning: the preview reads and writes the app's data.
+    Keep,
+    /// A dev database of the same name instead (so `${db.DATABASE_URL}` still binds), created with
+    /// the preview and deleted with it; App Platform has dev databases for PostgreSQL only, so other
+    /// engines are dropped.
+    Replace,
+    /// Drop them from the preview.
+    Drop,
+}
+
+/// What [`databases`] did or found, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseNote {
+    /// Kept, and shared with the app: a warning.
+    Shared {
+        /// The database's name in the spec.
+        name: String,
+        /// `cluster `x``, or `a production database`.
+        what: String,
+    },
+    /// Replaced by a dev database.
+    Replaced {
+        /// The database's name in the spec.
+        name: String,
+    },
+    /// Dropped.
+    Dropped {
+        /// The database's name in the spec.
+        name: String,
+        /// Why: `preview-databases: drop`, or an engine without dev databases.
+        why: String,
+    },
+}
+
+/// Whether a database spec names a cluster the preview would share with the app.
+fn shared(db: &Value) -> bool {
+    db.get("production").and_then(Value::as_bool) == Some(true)
+        || db
+            .get("cluster_name")
+            .and_then(Value::as_str)
+            .is_some_and(|c| !c.is_empty())
+}
+
+/// Applies `mode` to the spec's shared databases. A database the preview loses must not be bound
+/// elsewhere in the spec (`${cache.REDIS_URL}`): that is an error naming the references, since App
+/// Platform would refuse the spec.
+pub fn databases(spec: &mut Value, mode: Databases) -> Result<Vec<DatabaseNote>, String> {
+    let mut notes = Vec::new();
+    let Some(list) = spec.get_mut("databases").and_then(Value::as_array_mut) else {
+        return Ok(notes);
+    };
+    let mut dropped = Vec::new();
+    let mut kept = Vec::with_capacity(list.len());
+    for db in list.drain(..) {
+        let name = db.get("name").and_then(Value::as_str).unwrap_or("?").to_owned();
+        if !shared(&db) {
+            kept.push(db);
+            continue;
+        }
+        let engine = db.get("engine").and_then(Value::as_str).unwrap_or("UNSET");
+        match mode {
+            Databases::Keep => {
+                let what = match db.get("cluster_name").and_then(Value::as_str) {
+                    Some(c) if !c.is_empty() => format!("cluster `{c}`"),
+                    _ => "a production database".to_owned(),
+                };
+                notes.push(DatabaseNote::Shared { name, what });
+                kept.push(db);
+            }
+            Databases::Replace if engine == "PG" => {
+                let mut dev = Map::new();
+                dev.insert("name".into(), json!(name));
+                dev.insert("engine".into(), json!("PG"));
+                if let Some(version) = db.get("version") {
+                    dev.insert("version".into(), version.clone());
+                }
+                notes.push(DatabaseNote::Replaced { name });
+                kept.push(Value::Object(dev));
+            }
+            Databases::Replace => {
+                notes.push(DatabaseNote::Dropped {
+                    why: format!("App Platform has dev databases for PostgreSQL only, not {engine}"),
+                    name: name.clone(),
+                });
+                dropped.push(name);
+            }
+            Databases::Drop => {
+                notes.push(DatabaseNote::Dropped {
+                    why: "`preview-databases: drop`".to_owned(),
+                    name: name.clone(),
+                });
+                dropped.push(name);
+            }
+        }
+    }
+    *list = kept;
+    if list.is_empty()
+        && let Some(obj) = spec.as_object_mut()
+    {
+        obj.remove("databases");
+    }
+    let mut bound = Vec::new();
+    bindings(spec, &dropped, &mut bound);
+    if bound.is_empty() {
+        Ok(notes)
+    } else {
+        bound.sort();
+        bound.dedup();
+        Err(format!(
+            "the preview drops database{} {}, but the spec still binds {}",
+            if dropped.len() == 1 { "" } else { "s" },
+            dropped
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            bound.join(", ")
+        ))
+    }
+}
+
+/// `${name.VAR}` references to any of `names` in the spec's strings.
+fn bindings(value: &Value, names: &[String], out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(at) = rest.find("${") {
+                let after = &rest[at + 2..];
+                let Some(end) = after.find('}') else { break };
+                let reference = &after[..end];
+                if let Some((component, _)) = reference.split_once('.')
+                    && names.iter().any(|n| n == component)
+                {
+                    out.push(format!("`${{{reference}}}`"));
+                }
+                rest = &after[end..];
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| bindings(v, names, out)),
+        Value::Object(map) => map.values().for_each(|v| bindings(v, names, out)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +364,66 @@ mod tests {
         assert_eq!(pull_request(Some(&json!({})), "octo/app", None, None), None);
         let from_var = pull_request(None, "octo/app", Some(3), Some("topic")).unwrap();
         assert_eq!(from_var.head_ref.as_deref(), Some("topic"));
+    }
+
+    /// Previews kept the spec's `databases:` unchanged, `production: true` clusters included: every
+    /// pull request's preview was bound to the production database.
+    #[test]
+    fn shared_databases_are_kept_with_a_warning_replaced_or_dropped() {
+        let spec = json!({"name": "shop", "databases": [
+            {"name": "db", "engine": "PG", "version": "16", "production": true, "cluster_name": "shop-prod", "db_name": "shop", "db_user": "shop"},
+            {"name": "cache", "engine": "REDIS", "production": true, "cluster_name": "shop-cache"},
+            {"name": "scratch", "engine": "PG"},
+            {"name": "legacy", "engine": "MYSQL", "cluster_name": "old"}
+        ], "services": [{"name": "web", "envs": [
+            {"key": "DATABASE_URL", "value": "${db.DATABASE_URL}"},
+            {"key": "SCRATCH", "value": "${scratch.DATABASE_URL}"}
+        ]}]});
+
+        let mut kept = spec.clone();
+        let notes = databases(&mut kept, Databases::Keep).unwrap();
+        assert_eq!(kept, spec);
+        assert_eq!(
+            notes,
+            vec![
+                DatabaseNote::Shared {
+                    name: "db".into(),
+                    what: "cluster `shop-prod`".into()
+                },
+                DatabaseNote::Shared {
+                    name: "cache".into(),
+                    what: "cluster `shop-cache`".into()
+                },
+                DatabaseNote::Shared {
+                    name: "legacy".into(),
+                    what: "cluster `old`".into()
+                },
+            ]
+        );
+
+        let mut replaced = spec.clone();
+        let notes = databases(&mut replaced, Databases::Replace).unwrap();
+        assert_eq!(
+            replaced["databases"],
+            json!([{"name": "db", "engine": "PG", "version": "16"}, {"name": "scratch", "engine": "PG"}])
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            matches!(&notes[1], DatabaseNote::Dropped { name, why } if name == "cache" && why.contains("REDIS"))
+        );
+
+        let mut dropped = spec.clone();
+        let err = databases(&mut dropped, Databases::Drop).unwrap_err();
+        assert_eq!(
+            err,
+            "the preview drops databases `db`, `cache`, `legacy`, but the spec still binds `${db.DATABASE_URL}`"
+        );
+        let mut unbound = json!({"name": "shop", "databases": [{"name": "db", "engine": "PG", "production": true}],
+            "services": [{"name": "web"}]});
+        databases(&mut unbound, Databases::Drop).unwrap();
+        assert!(unbound.get("databases").is_none(), "{unbound}");
+        let mut none = json!({"name": "shop"});
+        assert_eq!(databases(&mut none, Databases::Drop), Ok(Vec::new()));
     }
 
     #[test]

@@ -2,21 +2,27 @@
 //!
 //! Every request carries `Accept: application/json` (the description allows JSON or YAML for some
 //! operations, and a proxy that checks it rejects `*/*`). Body-less operations (cancel, rollback
-//! commit and revert) are sent without a body. ops-net retries what is safe to retry (GETs and PUTs,
-//! and any request the server refused with a 429 or 503) and never re-sends a POST that may have
-//! reached the server; [`Api::create_deployment`] is the one POST whose loss we recover from, by
-//! looking for what it created instead of posting again.
+//! commit and revert) are sent without a body. ops-net retries what is safe to retry (GETs, and any
+//! request the server refused with a 429 or 503) and never re-sends a POST that may have reached the
+//! server. The requests that create something go through ops-net's create
+//! ([`ops_net::HttpClient::create`]): creating an app, creating a deployment, and updating an app,
+//! which is a `PUT` but starts a deployment per call, so a blind re-send would start two. When the
+//! answer to one is lost, the caller's look-up searches for what it created before anything is sent
+//! again.
 //!
 //! The log archives `/logs` points to live on another host under signed URLs: they are fetched with a
 //! second client that carries no token.
 
+use std::future::Future;
 use std::time::Duration;
 
 use http::header::{ACCEPT, RANGE};
 use http::{HeaderValue, Method, StatusCode};
 use ops_core::Secret;
 use ops_core::secret::redact_url;
-use ops_net::{ErrorKind, HttpClient, HttpClientBuilder, Request, RetryPolicy};
+use ops_net::{
+    Created, ErrorKind, HttpClient, HttpClientBuilder, LostAnswer, Request, Response, RetryPolicy,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -266,6 +272,35 @@ pub enum Verdict<T> {
     },
 }
 
+/// Why a create failed: the API, or the look-up after a lost answer.
+#[derive(Debug)]
+pub enum CreateError {
+    /// The request, or a request of the look-up, failed.
+    Api(ops_net::Error),
+    /// The look-up could not tell what the request created (several candidates).
+    Lookup(Error),
+}
+
+impl From<ops_net::Error> for CreateError {
+    fn from(e: ops_net::Error) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl CreateError {
+    /// The error, an API failure saying what we were doing.
+    pub fn into_error(self, context: impl Into<String>) -> Error {
+        match self {
+            Self::Api(e) => Error::api(context, e),
+            Self::Lookup(e) => e,
+        }
+    }
+}
+
+/// What the look-up after a lost answer to a create says: `Ok(Some(_))` when it found what the
+/// request created, `Ok(None)` when nothing was created (the request may be sent again).
+pub type Found<T> = Result<Option<T>, CreateError>;
+
 /// The App Platform client.
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -335,24 +370,36 @@ impl Api {
         path: &str,
         body: &Value,
     ) -> Result<Verdict<T>, ops_net::Error> {
-        let shown = redact_url(&self.url(path));
         let request = Request::new(method.clone(), &self.url(path))?
             .json(body)?
             .accept_any_status();
         let response = self.http.send(request).await?;
-        let status = response.status();
-        if status.is_success() {
-            return response.json().map(Verdict::Ok);
-        }
-        if status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 404 | 429) {
-            let body: Value = response.json().unwrap_or(Value::Null);
-            let message = body
-                .get("message")
-                .and_then(Value::as_str)
-                .map_or_else(|| response.text(), str::to_owned);
-            return Ok(Verdict::Refused { status, message });
-        }
-        Err(status_error(&method, &shown, status, &response.text()))
+        verdict(&method, &redact_url(&self.url(path)), &response)
+    }
+
+    /// A judged request that creates something, sent with ops-net's create: `lookup` is asked what
+    /// a request whose answer was lost created, and only its `None` lets the request go again.
+    async fn judged_create<T, L, F>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        decode: fn(Value) -> Result<T, ops_net::Error>,
+        lookup: L,
+    ) -> Result<Created<Verdict<T>>, CreateError>
+    where
+        L: FnMut(LostAnswer) -> F,
+        F: Future<Output = Found<Verdict<T>>>,
+    {
+        let shown = redact_url(&self.url(path));
+        let request = Request::new(method.clone(), &self.url(path))?
+            .json(body)?
+            .accept_any_status();
+        let read = |response: Response| match verdict::<Value>(&method, &shown, &response)? {
+            Verdict::Ok(value) => decode(value).map(Verdict::Ok),
+            Verdict::Refused { status, message } => Ok(Verdict::Refused { status, message }),
+        };
+        self.http.create(request, read, lookup).await
     }
 
     /// `GET /v2/apps/{id}`.
@@ -404,37 +451,43 @@ impl Api {
         self.judged(Method::POST, "/v2/apps/propose", &body).await
     }
 
-    /// `POST /v2/apps`.
-    pub async fn create_app(
+    /// `POST /v2/apps`, as a create: after a lost answer, `lookup` looks for the app (its name is
+    /// the marker: no app had it before).
+    pub async fn create_app<L, F>(
         &self,
         spec: &Value,
         project_id: Option<&str>,
-    ) -> Result<Verdict<App>, ops_net::Error> {
+        lookup: L,
+    ) -> Result<Created<Verdict<App>>, CreateError>
+    where
+        L: FnMut(LostAnswer) -> F,
+        F: Future<Output = Found<Verdict<App>>>,
+    {
         let mut body = json!({ "spec": spec });
         if let Some(p) = project_id {
             body["project_id"] = json!(p);
         }
-        Ok(
-            match self.judged::<Value>(Method::POST, "/v2/apps", &body).await? {
-                Verdict::Ok(v) => Verdict::Ok(app_of(v)?),
-                Verdict::Refused { status, message } => Verdict::Refused { status, message },
-            },
-        )
+        self.judged_create(Method::POST, "/v2/apps", &body, app_of, lookup)
+            .await
     }
 
     /// `PUT /v2/apps/{id}` with `update_all_source_versions` (so a config-only change still picks up
-    /// new commits and images, app_action #123).
-    pub async fn update_app(&self, id: &str, spec: &Value) -> Result<Verdict<App>, ops_net::Error> {
+    /// new commits and images, app_action #123). App Platform starts a deployment per update, so this
+    /// is a create: never re-sent after it may have arrived; after a lost answer, `lookup` looks for
+    /// the deployment it started.
+    pub async fn update_app<L, F>(
+        &self,
+        id: &str,
+        spec: &Value,
+        lookup: L,
+    ) -> Result<Created<Verdict<App>>, CreateError>
+    where
+        L: FnMut(LostAnswer) -> F,
+        F: Future<Output = Found<Verdict<App>>>,
+    {
         let body = json!({ "spec": spec, "update_all_source_versions": true });
-        Ok(
-            match self
-                .judged::<Value>(Method::PUT, &format!("/v2/apps/{id}"), &body)
-                .await?
-            {
-                Verdict::Ok(v) => Verdict::Ok(app_of(v)?),
-                Verdict::Refused { status, message } => Verdict::Refused { status, message },
-            },
-        )
+        self.judged_create(Method::PUT, &format!("/v2/apps/{id}"), &body, app_of, lookup)
+            .await
     }
 
     /// `DELETE /v2/apps/{id}`.
@@ -448,19 +501,22 @@ impl Api {
             .map(drop)
     }
 
-    /// `POST /v2/apps/{id}/deployments`, sent once: never retried after it may have arrived.
-    pub async fn create_deployment(
+    /// `POST /v2/apps/{id}/deployments`, as a create: never re-sent after it may have arrived; after
+    /// a lost answer, `lookup` looks for the deployment it started.
+    pub async fn create_deployment<L, F>(
         &self,
         app_id: &str,
         force_build: bool,
-    ) -> Result<Deployment, ops_net::Error> {
-        let body: Value = self
-            .post(
-                &format!("/v2/apps/{app_id}/deployments"),
-                Some(&json!({ "force_build": force_build })),
-            )
-            .await?;
-        deployment_of(body)
+        lookup: L,
+    ) -> Result<Created<Deployment>, CreateError>
+    where
+        L: FnMut(LostAnswer) -> F,
+        F: Future<Output = Found<Deployment>>,
+    {
+        let request = Request::new(Method::POST, &self.url(&format!("/v2/apps/{app_id}/deployments")))?
+            .json(&json!({ "force_build": force_build }))?;
+        let read = |response: Response| response.json::<Value>().and_then(deployment_of);
+        self.http.create(request, read, lookup).await
     }
 
     /// The newest deployments first.
@@ -576,6 +632,28 @@ impl Api {
     }
 }
 
+/// A judged answer: a success, App Platform's refusal of what we sent (a 4xx other than 401, 403,
+/// 404 and 429), or an error.
+fn verdict<T: DeserializeOwned>(
+    method: &Method,
+    shown: &str,
+    response: &Response,
+) -> Result<Verdict<T>, ops_net::Error> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().map(Verdict::Ok);
+    }
+    if status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 404 | 429) {
+        let body: Value = response.json().unwrap_or(Value::Null);
+        let message = body
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| response.text(), str::to_owned);
+        return Ok(Verdict::Refused { status, message });
+    }
+    Err(status_error(method, shown, status, &response.text()))
+}
+
 fn app_of(body: Value) -> Result<App, ops_net::Error> {
     let app = body.get("app").cloned().unwrap_or(Value::Null);
     serde_json::from_value(app).map_err(|e| decode_error("app", &e))
@@ -623,18 +701,6 @@ pub fn is_transient(error: &ops_net::Error) -> bool {
         ErrorKind::Status { status, .. } => {
             status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
         }
-        _ => false,
-    }
-}
-
-/// Whether a failed POST may still have reached the server (so it must not be blindly re-sent).
-pub fn may_have_arrived(error: &ops_net::Error) -> bool {
-    match error.kind() {
-        ErrorKind::Transport { kind, .. } => !kind.request_not_sent(),
-        ErrorKind::Status { status, .. } => {
-            status.is_server_error() && *status != StatusCode::SERVICE_UNAVAILABLE
-        }
-        ErrorKind::Decode { .. } => true,
         _ => false,
     }
 }

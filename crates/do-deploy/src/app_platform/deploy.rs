@@ -19,10 +19,11 @@
 use std::time::Duration;
 
 use ops_core::ExitStatus;
+use ops_net::{Created, LostAnswer};
 use serde_json::{Value, json};
 
 use crate::app_platform::Run;
-use crate::app_platform::api::{App, Deployment, Verdict, may_have_arrived};
+use crate::app_platform::api::{App, CreateError, Deployment, Verdict};
 use crate::app_platform::report::{self, LogTail};
 use crate::app_platform::rollback::{self, Rolled};
 use crate::app_platform::spec::{self, images, preview};
@@ -679,21 +680,31 @@ async fn start_deployment(
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let rejected = |message: String| Error::Rejected {
+        file: file.map(str::to_owned),
+        message,
+    };
     let Some(app) = &prepared.app else {
         run.runner.info(&format!("creating app `{name}`"));
+        // No app had this name before (step 1 looked): an app that has it now is the one we created.
+        let lookup = |lost: LostAnswer| async move {
+            lost_answer(run, &format!("creating app `{name}`"), &lost, "the app");
+            let found = run.api.find_app(name).await?;
+            match &found {
+                Some(app) => run.runner.info(&format!("found it: app `{}`", app.id)),
+                None => run.runner.info("no app was created: sending the request again"),
+            }
+            Ok(found.map(Verdict::Ok))
+        };
         let created = match run
             .api
-            .create_app(&prepared.spec, run.args.project_id.as_deref())
+            .create_app(&prepared.spec, run.args.project_id.as_deref(), lookup)
             .await
-            .map_err(|e| Error::api(format!("could not create app `{name}`"), e))?
+            .map_err(|e| e.into_error(format!("could not create app `{name}`")))?
+            .into_inner()
         {
             Verdict::Ok(app) => app,
-            Verdict::Refused { message, .. } => {
-                return Err(Error::Rejected {
-                    file: file.map(str::to_owned),
-                    message,
-                });
-            }
+            Verdict::Refused { message, .. } => return Err(rejected(message)),
         };
         let ours = created
             .pending_deployment
@@ -724,19 +735,48 @@ async fn start_deployment(
         return Ok((app.id.clone(), d));
     }
     run.runner.info(&format!("updating the spec of app `{name}`"));
+    // App Platform starts a deployment per update: after a lost answer, the update took effect when
+    // the app has our spec, and its deployment is the one that appeared after those we knew.
+    let lookup = |lost: LostAnswer| {
+        let known = &known;
+        async move {
+            lost_answer(
+                run,
+                &format!("updating app `{name}`"),
+                &lost,
+                "the deployment it may have started",
+            );
+            let now = run.api.app(&app.id).await?;
+            if now.spec != *proposed && now.spec != prepared.spec {
+                run.runner
+                    .info("the app does not have our spec: the update was not applied; sending it again");
+                return Ok(None);
+            }
+            let started = new_deployments(run, &app.id, known).await?;
+            let mut found = now;
+            found.pending_deployment = started;
+            found.in_progress_deployment = None;
+            match &found.pending_deployment {
+                Some(d) => run.runner.info(&format!(
+                    "found it: the update was applied and started deployment `{}`",
+                    d.id
+                )),
+                None => run
+                    .runner
+                    .info("the update was applied, and started no deployment yet"),
+            }
+            Ok(Some(Verdict::Ok(found)))
+        }
+    };
     let updated = match run
         .api
-        .update_app(&app.id, &prepared.spec)
+        .update_app(&app.id, &prepared.spec, lookup)
         .await
-        .map_err(|e| Error::api(format!("could not update app `{name}`"), e))?
+        .map_err(|e| e.into_error(format!("could not update app `{name}`")))?
+        .into_inner()
     {
         Verdict::Ok(a) => a,
-        Verdict::Refused { message, .. } => {
-            return Err(Error::Rejected {
-                file: file.map(str::to_owned),
-                message,
-            });
-        }
+        Verdict::Refused { message, .. } => return Err(rejected(message)),
     };
     // The update starts a deployment; the answer names it (`pending_deployment`, or as it is
     // already running, `in_progress_deployment`). A deployment we already knew is not ours.
@@ -760,65 +800,67 @@ async fn start_deployment(
     }
 }
 
-/// `POST …/deployments`, once. When the answer is lost after the request may have arrived, the
-/// deployment it created is looked up instead of posting again: a second POST could start a second
-/// deployment. Only when the look-up shows none was created is the POST sent again.
-async fn create_deployment(run: &Run<'_>, app_id: &str, known: &[String]) -> Result<Deployment, Error> {
-    let mut last_error = None;
-    for _ in 0..3 {
-        match run.api.create_deployment(app_id, run.args.force_build).await {
-            Ok(d) => return Ok(d),
-            Err(e) if may_have_arrived(&e) => {
-                run.flush_notes();
-                run.runner.info(&format!(
-                    "the answer to creating the deployment was lost ({e}); looking for the deployment it may have started"
-                ));
-                let recent = run
-                    .api
-                    .deployments(app_id, LOOKUP_PAGE)
-                    .await
-                    .map_err(|e| Error::api("could not list deployments to find ours", e))?;
-                let new: Vec<Deployment> = recent
-                    .into_iter()
-                    .take_while(|d| !known.contains(&d.id))
-                    .collect();
-                match new.as_slice() {
-                    [one] => {
-                        run.runner.info(&format!("found it: deployment `{}`", one.id));
-                        return Ok(one.clone());
-                    }
-                    [] => {
-                        run.runner
-                            .info("no deployment was started: sending the request again");
-                        last_error = Some(e);
-                    }
-                    many => {
-                        return Err(Error::Runtime {
-                            message: format!(
-                                "the answer to creating the deployment was lost, and {} deployments started since: \
-                                 cannot tell which is ours",
-                                many.len()
-                            ),
-                            hint: Some("look at the app's deployments in the control panel; re-run when they are done".to_owned()),
-                        });
-                    }
-                }
-            }
-            Err(e) => {
-                return Err(Error::api(
-                    format!("could not start a deployment of app `{app_id}`"),
-                    e,
-                ));
-            }
-        }
+/// Says that the answer to a create was lost and what is looked for now.
+fn lost_answer(run: &Run<'_>, doing: &str, lost: &LostAnswer, looking_for: &str) {
+    run.flush_notes();
+    run.runner.info(&format!(
+        "the answer to {doing} was lost ({}); looking for {looking_for}",
+        lost.cause
+    ));
+}
+
+/// The one deployment of the app that is not among `known` (newest first), `None` when there is
+/// none; several cannot be told apart, and stop the run.
+async fn new_deployments(
+    run: &Run<'_>,
+    app_id: &str,
+    known: &[String],
+) -> Result<Option<Deployment>, CreateError> {
+    let recent = run.api.deployments(app_id, LOOKUP_PAGE).await?;
+    let new: Vec<Deployment> = recent
+        .into_iter()
+        .take_while(|d| !known.contains(&d.id))
+        .collect();
+    match new.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => Err(CreateError::Lookup(Error::Runtime {
+            message: format!(
+                "an answer was lost, and {} deployments started since: cannot tell which is ours",
+                many.len()
+            ),
+            hint: Some(
+                "look at the app's deployments in the control panel; re-run when they are done".to_owned(),
+            ),
+        })),
     }
-    Err(match last_error {
-        Some(e) => Error::api(format!("could not start a deployment of app `{app_id}`"), e),
-        None => Error::Runtime {
-            message: "could not start a deployment".to_owned(),
-            hint: None,
-        },
-    })
+}
+
+/// `POST …/deployments`, as a create. When the answer is lost after the request may have arrived,
+/// the deployment it created is looked up instead of posting again: a second POST could start a
+/// second deployment. Only when the look-up shows none was created is the POST sent again.
+async fn create_deployment(run: &Run<'_>, app_id: &str, known: &[String]) -> Result<Deployment, Error> {
+    let lookup = |lost: LostAnswer| async move {
+        lost_answer(
+            run,
+            "creating the deployment",
+            &lost,
+            "the deployment it may have started",
+        );
+        let found = new_deployments(run, app_id, known).await?;
+        match &found {
+            Some(d) => run.runner.info(&format!("found it: deployment `{}`", d.id)),
+            None => run
+                .runner
+                .info("no deployment was started: sending the request again"),
+        }
+        Ok(found)
+    };
+    run.api
+        .create_deployment(app_id, run.args.force_build, lookup)
+        .await
+        .map(Created::into_inner)
+        .map_err(|e| e.into_error(format!("could not start a deployment of app `{app_id}`")))
 }
 
 /// Deployment IDs the app showed before we changed anything.

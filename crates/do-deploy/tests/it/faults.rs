@@ -1,5 +1,5 @@
-//! The API misbehaving: 429 and 5xx storms, dropped connections mid-poll, a lost answer to the POST
-//! that creates a deployment. These talk to the stand-in directly (Prism would answer a dropped
+//! The API misbehaving: 429 and 5xx storms, dropped connections mid-poll, lost answers to the
+//! requests that create something (a deployment, an app, an update that starts a deployment). These talk to the stand-in directly (Prism would answer a dropped
 //! upstream connection itself); its own contract check still sees every exchange.
 
 use ops_test::sim::Fault;
@@ -64,9 +64,11 @@ fn server_error_storms_are_waited_out() {
     let r = runner(&stand.direct_url());
     spec_file(&r, &yaml);
     stand.sim().inject("POST /v2/apps/propose", Fault::Status(503), 2);
+    // A 503 is a refusal before acting, retried for any request; a 502 on the update (which starts
+    // a deployment) is an answer that may be lost, and is looked up instead (see below).
     stand
         .sim()
-        .inject(&format!("PUT /v2/apps/{app}"), Fault::Status(502), 3);
+        .inject(&format!("PUT /v2/apps/{app}"), Fault::Status(503), 3);
     // Six 502s in a row: more than the client's five attempts, so one poll fails and is waited out.
     stand.sim().inject(
         &format!("GET /v2/apps/{app}/deployments/*"),
@@ -181,4 +183,95 @@ fn a_create_that_never_arrived_is_sent_again_once_the_look_up_shows_nothing() {
             .iter()
             .all(|e| e.request_json() == Some(json!({"force_build": false})))
     );
+}
+
+/// An updated spec: the PUT is the request that starts our deployment.
+fn update(stand: &Stand, name: &str) -> (String, ops_test::harness::FakeRunner) {
+    let (_, spec) = service_spec(name, "v1");
+    let app = stand.app(&spec);
+    let (yaml, _) = service_spec(name, "v2");
+    let r = runner(&stand.direct_url());
+    spec_file(&r, &yaml);
+    (app, r)
+}
+
+/// A `PUT /v2/apps/{id}` whose answer was cut short was sent again like any idempotent request,
+/// while App Platform starts a deployment per update: two deployments started.
+#[test]
+fn a_lost_answer_to_the_update_is_looked_up_not_sent_again() {
+    let stand = Stand::take();
+    let (app, r) = update(&stand, "shop-put-lost");
+    // The stand-in applies the update (and starts its deployment), then drops the connection.
+    stand
+        .sim()
+        .inject(&format!("PUT /v2/apps/{app}"), Fault::ProcessThenDrop, 1);
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    assert_eq!(stand.count(&format!("PUT /v2/apps/{app}")), 1, "never sent twice");
+    assert_eq!(deployments_created(&stand, &app), 1, "one deployment");
+    let ids = stand.sim().with(|s| s.deployment_ids(&app));
+    assert_eq!(output(&out, "deployment-id"), ids[1]);
+    assert_eq!(stand.count(&format!("POST /v2/apps/{app}/deployments")), 0);
+    assert!(
+        out.stderr.contains(&format!(
+            "found it: the update was applied and started deployment `{}`",
+            ids[1]
+        )),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(output(&out, "phase"), "ACTIVE");
+}
+
+#[test]
+fn an_update_that_was_not_applied_is_sent_again_once_the_look_up_shows_it() {
+    let stand = Stand::take();
+    let (app, r) = update(&stand, "shop-put-502");
+    // A proxy's 502 before the stand-in acted: nothing was applied.
+    stand
+        .sim()
+        .inject(&format!("PUT /v2/apps/{app}"), Fault::Status(502), 1);
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    assert_eq!(stand.count(&format!("PUT /v2/apps/{app}")), 2);
+    assert_eq!(deployments_created(&stand, &app), 1);
+    assert!(
+        out.stderr
+            .contains("the update was not applied; sending it again"),
+        "{}",
+        log(&out)
+    );
+}
+
+#[test]
+fn a_lost_answer_to_creating_the_app_is_looked_up_by_its_name() {
+    let stand = Stand::take();
+    let (yaml, _) = service_spec("shop-new-lost", "v1");
+    let r = runner(&stand.direct_url());
+    spec_file(&r, &yaml);
+    stand.sim().inject("POST /v2/apps", Fault::ProcessThenDrop, 1);
+    let out = run(&r);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    clean(&stand, &out);
+    let created: Vec<_> = stand
+        .sim()
+        .exchanges_matching("POST /v2/apps")
+        .into_iter()
+        .filter(|e| e.request_json().unwrap()["spec"]["name"] == "shop-new-lost")
+        .collect();
+    assert_eq!(created.len(), 1, "never posted twice");
+    let app = output(&out, "app-id").to_owned();
+    assert_eq!(
+        stand.sim().with(|s| s.deployment_ids(&app)).len(),
+        1,
+        "the create's own deployment, no second one"
+    );
+    assert!(
+        out.stderr.contains(&format!("found it: app `{app}`")),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(output(&out, "phase"), "ACTIVE");
 }

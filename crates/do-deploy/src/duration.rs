@@ -63,6 +63,35 @@ mod tests {
         }
     }
 
+    /// Inside Actions, a bad duration input named the flag and said "try '--help'", which mean
+    /// nothing in a workflow; ops-core's CLI layer now names the input, and our bounds read well in it.
+    #[test]
+    fn bad_duration_inputs_name_the_input_inside_actions() {
+        for (var, value, want) in [
+            (
+                "INPUT_TIMEOUT",
+                "soon",
+                "input `timeout`: expected a duration such as `90s`",
+            ),
+            (
+                "INPUT_POLL_INTERVAL",
+                "500ms",
+                "input `poll-interval`: `500ms` is too short: at least `1s`",
+            ),
+            ("INPUT_STALL_TIMEOUT", "90", "input `stall-timeout`: "),
+        ] {
+            let env = ops_core::Env::from_pairs([("GITHUB_ACTIONS", "true"), (var, value)]);
+            let err = ops_core::cli::parse::<crate::cli::Args>(["do-deploy"], &env).unwrap_err();
+            let text = err.to_string();
+            assert_eq!(err.exit_code(), 2, "{text}");
+            assert!(text.contains(want), "{var}={value}: {text}");
+            assert!(
+                !text.contains("--") && !text.contains("help"),
+                "{var}={value}: {text}"
+            );
+        }
+    }
+
     #[test]
     fn human_and_stamp() {
         assert_eq!(human(Duration::from_secs(45)), "45s");

@@ -23,6 +23,7 @@ pub mod source;
 use std::path::Path;
 use std::sync::Arc;
 
+use ops_core::runner::printable;
 use ops_core::{Env, ExitStatus, Level, Runner, Secret, ToolError};
 use ops_net::{ErrorKind, GitHub};
 
@@ -147,7 +148,7 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
             let baseline = Baseline::load(&full, &path.display().to_string(), &normalizer, &renames)?;
             runner.info(&format!(
                 "baseline `{}`: {} findings",
-                path.display(),
+                printable(&path.display().to_string()),
                 baseline.total
             ));
             Some(baseline)
@@ -176,9 +177,10 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
                 }
             };
             let report = source::read(source, &working, unknown_level, &mut collector, &log_stderr)?;
+            // a report's path comes from the pull request: one line, control characters shown
             runner.info(&format!(
                 "{}: {} finding{} read as {}, {} reported, {} not on the change{}",
-                report.label,
+                printable(&report.label),
                 report.stats.diagnostics,
                 if report.stats.diagnostics == 1 { "" } else { "s" },
                 report.format,
@@ -191,7 +193,23 @@ pub fn run(args: &cli::Args, env: &Env, runner: &Runner) -> Result<ExitStatus, E
             ));
             reports.push(report);
         }
-        collector.finish()
+        let mut collected = collector.finish();
+        // What the log hides (the token, a secret a linter quoted) is hidden in the files, the
+        // check run and the comments too, not only in the summary. Fingerprints are already taken.
+        let redactor = runner.redactor();
+        if !redactor.is_empty() {
+            for finding in &mut collected.findings {
+                redactor.redact_finding(finding);
+            }
+            collected.rules = std::mem::take(&mut collected.rules)
+                .into_iter()
+                .map(|(id, mut rule)| {
+                    redactor.redact_rule(&mut rule);
+                    (redactor.redact(&id).into_owned(), rule)
+                })
+                .collect();
+        }
+        collected
     };
     let findings = &collected.findings;
     let extras = &collected.extras;

@@ -2,7 +2,7 @@
 //! comment. The findings table comes from `ops_core::render::summary`; lint-gate adds a table by
 //! linter and severity and notes on what was filtered, mapped or matched against the baseline.
 
-use ops_core::render::summary::{SummaryOptions, escape_cell, escape_text, summary};
+use ops_core::render::summary::{SummaryOptions, escape_cell, escape_line, escape_text, summary};
 use ops_core::{Finding, Level};
 
 use crate::diff::FilterMode;
@@ -83,7 +83,8 @@ impl Report<'_> {
             let exit = source.exit_code.map_or_else(|| "".to_owned(), |c| c.to_string());
             out.push_str(&format!(
                 "| {} | {} | {e} | {w} | {n} | {filtered} | {exit} |\n",
-                escape_cell(&source.name),
+                // a name from a file name: one line, and no link
+                escape_line(&source.name).replace('|', "\\|"),
                 escape_cell(&source.format),
             ));
         }
@@ -137,8 +138,9 @@ impl Report<'_> {
                     } else {
                         "s"
                     },
-                    escape_text(&source.label),
-                    escape_text(&first)
+                    escape_line(&source.label),
+                    // inside a code span, where `escape_line`'s backslashes would show
+                    escape_text(&ops_core::runner::printable(&first))
                 ));
             }
             if source.stats.suppressed > 0 {
@@ -150,7 +152,7 @@ impl Report<'_> {
                     } else {
                         "s were"
                     },
-                    escape_text(&source.label)
+                    escape_line(&source.label)
                 ));
             }
             if source.counts.duplicates > 0 {
@@ -158,7 +160,7 @@ impl Report<'_> {
                     "{} duplicate{} in {} (the same finding for several targets) reported once.",
                     source.counts.duplicates,
                     if source.counts.duplicates == 1 { "" } else { "s" },
-                    escape_text(&source.label)
+                    escape_line(&source.label)
                 ));
             }
         }

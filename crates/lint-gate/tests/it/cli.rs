@@ -286,7 +286,7 @@ fn bad_input_is_exit_2_and_reports_nothing() {
             "filter-mode",
             "lines",
             "",
-            "invalid value 'lines' for '--filter-mode <MODE>'",
+            "input `filter-mode` must be one of `added`, `diff_context`, `file`, `nofilter`, got `lines`",
         ),
         (
             "reports",

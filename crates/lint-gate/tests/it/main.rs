@@ -4,5 +4,6 @@ mod cli;
 mod fixtures;
 mod git;
 mod github;
+mod integrity;
 mod props;
 mod support;

@@ -22,6 +22,7 @@
 //! message that says so (tests fail loudly, never pass silently). At most two grounds run at once in a
 //! process; more wait for a place.
 
+mod balancer;
 mod hello;
 mod sys;
 
@@ -36,7 +37,12 @@ use std::time::{Duration, Instant};
 use ops_core::Secret;
 use sha2::{Digest, Sha256};
 
+pub use balancer::Balancer;
 pub use hello::{HELLO_SOURCE, hello_binary};
+
+/// Where every droplet's SSH sessions also see that droplet's own directory (a bind mount in sshd's
+/// own mount namespace), so that paths given to a fleet deploy are the same on every host.
+pub const OWN_DIR: &str = "/run/ops-test-droplet/own";
 
 /// The most droplets a ground has.
 pub const MAX_DROPLETS: usize = 16;
@@ -74,6 +80,7 @@ impl GroundError {
 struct Tools {
     ip: PathBuf,
     nsenter: PathBuf,
+    unshare: PathBuf,
     sshd: PathBuf,
     ssh: PathBuf,
     ssh_keygen: PathBuf,
@@ -112,6 +119,7 @@ fn tools() -> Result<&'static Tools, GroundError> {
             let tools = Tools {
                 ip: find("ip", "Debian's `iproute2`")?,
                 nsenter: find("nsenter", "Debian's `util-linux`")?,
+                unshare: find("unshare", "Debian's `util-linux`")?,
                 sshd: find("sshd", "Debian's `openssh-server`")?,
                 ssh: find("ssh", "Debian's `openssh-client`")?,
                 ssh_keygen: find("ssh-keygen", "Debian's `openssh-client`")?,
@@ -194,6 +202,7 @@ fn clean_slot(lock: &mut sys::SlotLock) {
     let (_, recorded) = lock.recorded();
     let netns: Vec<String> = (1..=MAX_DROPLETS)
         .map(|i| netns_name(slot, i))
+        .chain([balancer::netns_name(slot)])
         .filter(|n| Path::new("/run/netns").join(n).exists())
         .collect();
     let dirs: Vec<PathBuf> = recorded
@@ -222,7 +231,10 @@ fn clean_slot(lock: &mut sys::SlotLock) {
         for n in &netns {
             let _ = sys::run(Command::new(ip).args(["netns", "del", n]));
         }
-        for link in (1..=MAX_DROPLETS).map(|i| veth_name(slot, i)).chain([bridge]) {
+        for link in (1..=MAX_DROPLETS)
+            .map(|i| veth_name(slot, i))
+            .chain([balancer::veth_name(slot), bridge])
+        {
             if link_exists(&link) {
                 let _ = sys::run(Command::new(ip).args(["link", "del", &link]));
             }
@@ -269,7 +281,10 @@ pub fn cleanup_stale() -> Vec<u8> {
         if let Ok(Some(mut lock)) = sys::SlotLock::try_take(slot) {
             let leftovers = slot_dir(slot).exists()
                 || link_exists(&bridge_name(slot))
-                || (1..=MAX_DROPLETS).any(|i| Path::new("/run/netns").join(netns_name(slot, i)).exists());
+                || (1..=MAX_DROPLETS)
+                    .map(|i| netns_name(slot, i))
+                    .chain([balancer::netns_name(slot)])
+                    .any(|n| Path::new("/run/netns").join(n).exists());
             clean_slot(&mut lock);
             if leftovers {
                 cleaned.push(slot);
@@ -332,6 +347,7 @@ pub struct Ground {
     registry_addr: SocketAddrV4,
     registry: Option<Child>,
     droplets: Vec<Droplet>,
+    balancer: Option<Balancer>,
     client_key: PathBuf,
     client_pem: Secret,
     known_hosts: PathBuf,
@@ -347,6 +363,28 @@ impl Ground {
     /// `hint:` line when a package or root is missing, when it cannot start.
     pub fn start(droplets: usize) -> Self {
         Self::try_start(droplets).unwrap_or_else(|e| panic!("cannot start the droplet ground: {e}"))
+    }
+
+    /// [`Ground::start`] plus a load balancer in front of the droplets ([`Ground::balancer`]): nginx in
+    /// a network namespace of its own at 10.250.X.10, port 80, sending to port 80 of every droplet until
+    /// told otherwise ([`Balancer::set_backends`], [`Balancer::follow`]).
+    pub fn start_with_balancer(droplets: usize) -> Self {
+        Self::try_start_with_balancer(droplets)
+            .unwrap_or_else(|e| panic!("cannot start the droplet ground: {e}"))
+    }
+
+    /// [`Ground::start_with_balancer`], returning the error.
+    pub fn try_start_with_balancer(droplets: usize) -> Result<Self, GroundError> {
+        let mut ground = Self::try_start(droplets)?;
+        let backends: Vec<Ipv4Addr> = ground.droplets.iter().map(|d| d.ip).collect();
+        ground.balancer = Some(Balancer::start(
+            ground.slot,
+            &ground.dir,
+            ground.tools,
+            &ground.bridge,
+            &backends,
+        )?);
+        Ok(ground)
     }
 
     /// [`Ground::start`], returning the error (for the demo and benchmarks).
@@ -376,6 +414,7 @@ impl Ground {
             registry_addr: SocketAddrV4::new(Ipv4Addr::new(10, 250, slot, 1), REGISTRY_PORT),
             registry: None,
             droplets: Vec::new(),
+            balancer: None,
             client_key: client_key.clone(),
             client_pem: Secret::new(String::new()),
             known_hosts: known_hosts.clone(),
@@ -627,6 +666,9 @@ impl Ground {
 
 impl Drop for Ground {
     fn drop(&mut self) {
+        if let Some(balancer) = self.balancer.take() {
+            balancer::stop(&balancer);
+        }
         std::thread::scope(|s| {
             for droplet in self.droplets.drain(..) {
                 s.spawn(move || drop(droplet));
@@ -913,12 +955,22 @@ impl Droplet {
             ),
         )?;
         let sshd_log = droplet.sshd_log_path();
+        // sshd gets a mount namespace of its own in which this droplet's directory is also at
+        // `OWN_DIR`: every session (and every deploy) sees one fixed path per droplet, as on separate
+        // machines, so a fleet's hosts can share inputs such as `state-dir`.
+        mkdirs(&[Path::new(OWN_DIR)])?;
         let mut sshd = spawn(
             Command::new(&tools.nsenter)
                 .arg(format!("--net=/run/netns/{name}"))
                 .arg("--")
+                .arg(&tools.unshare)
+                .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+                .arg(format!(
+                    "mount --bind \"$1\" {OWN_DIR} && exec \"$2\" -D -e -f \"$3\""
+                ))
+                .arg("sh")
+                .arg(&dir)
                 .arg(&tools.sshd)
-                .args(["-D", "-e", "-f"])
                 .arg(&sshd_config),
             &sshd_log,
         )?;
@@ -1126,6 +1178,27 @@ impl Droplet {
     /// namespace sees the same filesystem, so the tool under test should be pointed here.
     pub fn state_dir(&self) -> PathBuf {
         self.dir.join("state")
+    }
+
+    /// [`Droplet::state_dir`] as this droplet's SSH sessions also see it, at the same path on every
+    /// droplet ([`OWN_DIR`]).
+    pub fn own_state_dir(&self) -> String {
+        format!("{OWN_DIR}/state")
+    }
+
+    /// [`Droplet::upstream_file`] at the path every droplet's sessions share.
+    pub fn own_upstream_file(&self) -> String {
+        format!("{OWN_DIR}/nginx/conf.d/app-upstream.conf")
+    }
+
+    /// The nginx check command with the configuration at the shared path (same on every droplet).
+    pub fn own_nginx_check_cmd(&self) -> String {
+        self.nginx_cmd(&["-t"]).replace(&self.dir.display().to_string(), OWN_DIR)
+    }
+
+    /// The nginx reload command with the configuration at the shared path (same on every droplet).
+    pub fn own_nginx_reload_cmd(&self) -> String {
+        self.nginx_cmd(&["-s", "reload"]).replace(&self.dir.display().to_string(), OWN_DIR)
     }
 
     fn docker_socket(&self) -> PathBuf {

@@ -27,7 +27,7 @@ const WORKFLOW_PARSER: &str = "tests/node/workflow-parser.mjs";
 const DEPENDABOT: &str = "workflows-templates/dependabot/dependabot.yml";
 
 /// The stacks with a copyable template and a reusable twin.
-const STACKS: &[&str] = &["node", "rust", "container"];
+const STACKS: &[&str] = &["node", "rust", "container", "node-droplet"];
 
 /// A parsed workflow and its text (comments are only in the text).
 #[derive(Debug)]
@@ -682,6 +682,94 @@ fn reusable_workflows_mirror_the_templates() {
     }
 }
 
+/// The `with:` of the first step in `steps` that uses do-deploy and satisfies `pick`.
+fn do_deploy_with(steps: &[Value], pick: impl Fn(&Value) -> bool) -> Option<&Value> {
+    steps
+        .iter()
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("/do-deploy@")))
+        .map(|s| &s["with"])
+        .find(|w| pick(w))
+}
+
+#[test]
+fn droplet_pipelines_pin_host_keys_smoke_the_proxy_and_roll_back_on_the_same_hosts() {
+    let root = repo_root();
+    for path in [
+        root.join("workflows-templates/node-droplet.yml"),
+        root.join(".github/workflows/reusable-node-droplet.yml"),
+    ] {
+        let workflow = load(&root, &path);
+        let name = &workflow.name;
+        let mut hosts = Vec::new();
+        for env in ["staging", "production"] {
+            let job = &workflow.doc["jobs"][env];
+            let steps = job["steps"].as_array().cloned().unwrap_or_default();
+            let deploy = do_deploy_with(&steps, |w| w["action"].is_null())
+                .unwrap_or_else(|| panic!("{name}: `{env}` has no deploy step"));
+            let rollback = do_deploy_with(&steps, |w| w["action"] == "rollback")
+                .unwrap_or_else(|| panic!("{name}: `{env}` has no rollback step"));
+            for (what, with) in [("deploy", deploy), ("rollback", rollback)] {
+                // Without the target a step goes to App Platform; without a pinned key nothing connects.
+                assert_eq!(with["target"], "droplet-compose", "{name}: `{env}` {what}");
+                assert_eq!(with["strategy"], "blue-green", "{name}: `{env}` {what}");
+                for input in [
+                    "hosts",
+                    "ssh-key",
+                    "known-hosts",
+                    "images",
+                    "route",
+                    "health-path",
+                ] {
+                    assert!(
+                        with[input].as_str().is_some_and(|v| !v.is_empty()),
+                        "{name}: `{env}` {what} has no `{input}`"
+                    );
+                }
+            }
+            // The rollback must reach the hosts just deployed, and probe them as the deploy did.
+            for input in [
+                "hosts",
+                "ssh-key",
+                "known-hosts",
+                "compose-file",
+                "route",
+                "health-path",
+            ] {
+                assert_eq!(
+                    deploy[input], rollback[input],
+                    "{name}: `{env}` rolls back with another `{input}` than it deployed with"
+                );
+            }
+            for input in ["env", "pre-deploy"] {
+                assert!(
+                    deploy[input].is_string(),
+                    "{name}: `{env}` deploys without `{input}`"
+                );
+            }
+            // droplet-compose has no `live-url`: smoke-test goes through the proxy, at the environment's URL.
+            let url = job["environment"]["url"].as_str().unwrap_or_default();
+            assert!(
+                !url.contains("live-url"),
+                "{name}: `{env}`'s URL is do-deploy's `live-url`"
+            );
+            let smoke = steps
+                .iter()
+                .find(|s| s["uses"].as_str().is_some_and(|u| u.contains("/smoke-test@")))
+                .unwrap_or_else(|| panic!("{name}: `{env}` has no smoke test"));
+            assert_eq!(
+                smoke["with"]["base-url"].as_str(),
+                Some(url),
+                "{name}: `{env}` smoke-tests another URL than the environment's"
+            );
+            hosts.push(deploy["hosts"].clone());
+        }
+        assert_ne!(
+            hosts[0], hosts[1],
+            "{name}: staging and production deploy to the same hosts"
+        );
+    }
+}
+
 #[test]
 fn dependabot_covers_actions_and_every_stack_with_a_cooldown() {
     let root = repo_root();
@@ -815,10 +903,7 @@ fn githubs_workflow_parser_accepts_every_template_and_workflow() {
         .collect();
     files.sort();
     assert!(files.len() >= 9, "too few workflows: {files:?}");
-    let problems: Vec<String> = workflow_parser(&files)
-        .into_iter()
-        .flat_map(|(_, errors)| errors)
-        .collect();
+    let problems: Vec<String> = workflow_parser(&files).into_values().flatten().collect();
     assert_eq!(problems, Vec::<String>::new(), "{}", problems.join("\n"));
 }
 

@@ -54,6 +54,48 @@ pub enum Proxy {
     None,
 }
 
+/// Which address of a Droplet to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Address {
+    /// Its public IPv4 address.
+    Public,
+    /// Its private (VPC) IPv4 address.
+    Private,
+}
+
+/// What a fleet deploy does when a host fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFailure {
+    /// Switch every host that already switched back to its previous release.
+    RollbackAll,
+    /// Stop; hosts that already switched stay on the new release.
+    Halt,
+}
+
+/// A size: `512M`, `2G`, `1T` (powers of 1024), or bytes.
+fn parse_size(value: &str) -> Result<u64, String> {
+    let v = value.trim();
+    let (num, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as `500M` or `2G`, got `{value}`"))?;
+    let shift = match unit
+        .trim()
+        .trim_end_matches(['B', 'b', 'i'])
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("expected a size such as `500M` or `2G`, got `{value}`")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{value}` is too large"))
+}
+
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Action {
@@ -402,6 +444,59 @@ pub struct Args {
     #[arg(long = "lock-stale", env = "INPUT_LOCK_STALE", value_name = "DURATION",
           default_value = "2m", value_parser = parse_duration)]
     pub lock_stale: Duration,
+
+    /// droplet-compose: deploy to every Droplet with this tag (listed through the API with `token`, frozen
+    /// at plan time); not with `hosts`.
+    #[arg(long = "droplet-tag", env = "INPUT_DROPLET_TAG", value_name = "TAG")]
+    pub droplet_tag: Option<String>,
+
+    /// droplet-compose: which address of a tagged Droplet to connect to: `public` or `private`.
+    #[arg(long, env = "INPUT_ADDRESS", value_enum, default_value = "public")]
+    pub address: Address,
+
+    /// droplet-compose: the login name for tagged Droplets (`hosts` lines carry their own).
+    #[arg(
+        long = "ssh-user",
+        env = "INPUT_SSH_USER",
+        value_name = "USER",
+        default_value = "root"
+    )]
+    pub ssh_user: String,
+
+    /// droplet-compose: a DigitalOcean Load Balancer (ID or name) in front of the tagged Droplets: each
+    /// host is taken out before it changes, put back after, and probed until healthy before the next batch.
+    #[arg(long = "load-balancer", env = "INPUT_LOAD_BALANCER", value_name = "ID|NAME")]
+    pub load_balancer: Option<String>,
+
+    /// droplet-compose: never take a host out of the Load Balancer while fewer than this many would stay in.
+    #[arg(
+        long = "min-healthy",
+        env = "INPUT_MIN_HEALTHY",
+        value_name = "N",
+        default_value = "1"
+    )]
+    pub min_healthy: usize,
+
+    /// droplet-compose: hosts deployed at a time; each batch is healthy and observed before the next.
+    #[arg(long = "max-parallel", env = "INPUT_MAX_PARALLEL", value_name = "N", default_value = "1",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parallel: u32,
+
+    /// droplet-compose: when a host fails, `rollback-all` switches every host that already switched back
+    /// to its previous release; `halt` leaves them on the new one.
+    #[arg(
+        long = "on-failure",
+        env = "INPUT_ON_FAILURE",
+        value_enum,
+        default_value = "rollback-all"
+    )]
+    pub on_failure: OnFailure,
+
+    /// droplet-compose: free disk every host needs (state directory and Docker's image store) before any
+    /// host is changed, such as `2G` or `500M`.
+    #[arg(long = "min-free-disk", env = "INPUT_MIN_FREE_DISK", value_name = "SIZE", default_value = "1G",
+          value_parser = parse_size)]
+    pub min_free_disk: u64,
 
     /// droplet-compose: registry to log in to on the host before pulling (with `registry-username`
     /// and `registry-password`; the password goes over stdin, never on a command line).

@@ -209,8 +209,40 @@ impl AtLeast for Limit {
     }
 }
 
-/// Deploys (or, for `want = Rollback`, re-activates an earlier release) on one host.
-pub async fn deploy(ctx: &Ctx<'_>, host: &Host, want: &Want) -> HostReport {
+/// One host across a deploy's phases: **opened** (connected with its key pinned, preflighted, locked,
+/// its live release read), **activated** (the new release up, verified, behind the proxy, observed),
+/// then **finished** (`current`, old colour stopped, prune) or **reverted** (switched back, when a
+/// later host of the fleet failed), then **closed** (lock released). Every host is opened before any
+/// is changed, so one host failing its preflight changes nothing anywhere.
+pub struct HostDeploy<'a, 'b> {
+    run: Run<'a, 'b>,
+    /// What happened so far.
+    pub report: HostReport,
+    session: Arc<Session>,
+    beat: Option<tokio::task::JoinHandle<()>>,
+    live: Live,
+    release: String,
+    fresh: bool,
+    project: String,
+    switched: bool,
+    probe: Option<Probe>,
+}
+
+impl std::fmt::Debug for HostDeploy<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostDeploy")
+            .field("host", &self.run.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects, checks the host, takes the lock, reads what is live and picks the release to activate.
+/// Changes nothing but the lock; on failure the lock is released and the report says why.
+pub async fn open<'a, 'b>(
+    ctx: &'b Ctx<'a>,
+    host: &Host,
+    want: &Want,
+) -> Result<HostDeploy<'a, 'b>, HostReport> {
     let plan = ctx.plan;
     let mut report = HostReport {
         host: host.to_string(),
@@ -234,43 +266,236 @@ pub async fn deploy(ctx: &Ctx<'_>, host: &Host, want: &Want) -> HostReport {
         Ok(s) => Arc::new(s),
         Err(e) => {
             report.input_error = e.is_input();
-            report.result = HostResult::Failed(e.to_string());
-            return report;
+            report.result = HostResult::Failed(format!("preflight: {e}"));
+            return Err(report);
         }
     };
-    report.phases.push(("connect", started.elapsed()));
-    let mut run = Run {
+    let run = Run {
         ctx,
         s: Arc::clone(&session),
         host: host.to_string(),
         layout: plan.layout.clone(),
-        phases: std::mem::take(&mut report.phases),
+        phases: vec![("connect", started.elapsed())],
         evidence: Vec::new(),
     };
-    let token = plan.lock_token.clone();
-    let locked = lock(&mut run, &token).await;
-    match locked {
-        Ok(()) => {
-            let beat = heartbeat(Arc::clone(&session), run.layout.lock_beat(&token));
-            let result = body(&mut run, &mut report, want).await;
-            beat.abort();
-            let release = run.layout.lock_release(&token);
-            if !run.try_step("unlock", &release, None).await {
-                ctx.runner.warning(&format!(
-                    "{host}: could not release the deploy lock; the next deploy takes it over after `lock-stale`"
-                ));
-            }
-            report.result = result;
-        }
-        Err(f) => {
-            report.input_error = f.input;
-            report.result = HostResult::Failed(f.message);
-        }
+    let mut hd = HostDeploy {
+        run,
+        report,
+        session,
+        beat: None,
+        live: Live::default(),
+        release: String::new(),
+        fresh: false,
+        project: String::new(),
+        switched: false,
+        probe: None,
+    };
+    if let Err(f) = preflight(&mut hd.run).await {
+        hd.report.input_error = f.input;
+        hd.report.result = HostResult::Failed(format!("preflight: {}", f.message));
+        return Err(hd.close().await);
     }
+    let token = plan.lock_token.clone();
+    if let Err(f) = lock(&mut hd.run, &token).await {
+        hd.report.input_error = f.input;
+        hd.report.result = HostResult::Failed(f.message);
+        let report = std::mem::replace(&mut hd.report, empty_report());
+        hd.session.close().await;
+        return Err(finish_report(report, &mut hd.run));
+    }
+    hd.beat = Some(heartbeat(
+        Arc::clone(&hd.session),
+        hd.run.layout.lock_beat(&token),
+    ));
+    if let Err(result) = hd.pick(want).await {
+        hd.report.result = result;
+        return Err(hd.close().await);
+    }
+    Ok(hd)
+}
+
+fn empty_report() -> HostReport {
+    HostReport {
+        host: String::new(),
+        release: String::new(),
+        previous: None,
+        colour: None,
+        result: HostResult::Untouched,
+        phases: Vec::new(),
+        evidence: Vec::new(),
+        input_error: false,
+    }
+}
+
+fn finish_report(mut report: HostReport, run: &mut Run<'_, '_>) -> HostReport {
     report.phases = std::mem::take(&mut run.phases);
     report.evidence = std::mem::take(&mut run.evidence);
-    session.close().await;
     report
+}
+
+/// Docker, Compose v2 and free disk, before anything changes.
+async fn preflight(run: &mut Run<'_, '_>) -> Result<(), Failure> {
+    let plan = run.ctx.plan;
+    let state = quote(&plan.layout.base);
+    let script = format!(
+        "echo \"docker=$(docker version --format '{{{{.Server.Version}}}}')\"
+echo \"compose=$(docker compose version --short)\"
+mkdir -p {state}
+echo \"state=$(df -Pk {state} | awk 'NR==2 {{print $4}}')\"
+root=$(docker info --format '{{{{.DockerRootDir}}}}')
+echo \"images=$(df -Pk \"$root\" | awk 'NR==2 {{print $4}}')\""
+    );
+    let out = run.step("preflight", &script, None).await?;
+    let get = |k: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let compose = get("compose").trim_start_matches('v').to_owned();
+    if !compose.starts_with("2.") && !compose.starts_with("3.") {
+        return Err(format!(
+            "Docker Compose v2 is needed (`docker compose`), the host has `{}`",
+            if compose.is_empty() { "none" } else { &compose }
+        )
+        .into());
+    }
+    for (what, key) in [
+        ("the state directory", "state"),
+        ("Docker's image store", "images"),
+    ] {
+        let free_kib: u64 = get(key).parse().unwrap_or(0);
+        let free = free_kib.saturating_mul(1024);
+        if free < plan.min_free_disk {
+            return Err(format!(
+                "{what} has {} free, less than `min-free-disk` ({})",
+                bytes(free),
+                bytes(plan.min_free_disk)
+            )
+            .into());
+        }
+    }
+    run.evidence
+        .push(format!("docker {}, compose {compose}", get("docker")));
+    if let Some(login) = &plan.registry_login {
+        let script = format!(
+            "docker login --username {} --password-stdin {} >/dev/null",
+            quote(&login.0),
+            quote(&login.1)
+        );
+        run.step("registry login", &script, Some(login.2.expose().as_bytes()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// `1.5 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+impl HostDeploy<'_, '_> {
+    /// Reads what is live and picks the release to activate.
+    async fn pick(&mut self, want: &Want) -> Result<(), HostResult> {
+        let plan = self.run.ctx.plan;
+        let run = &mut self.run;
+        let report = &mut self.report;
+        let state = match run
+            .step(
+                "read state",
+                &run.layout.read_state(plan.upstream_file.as_deref()),
+                None,
+            )
+            .await
+        {
+            Ok(s) => s,
+            Err(f) => {
+                report.input_error = f.input;
+                return Err(HostResult::Failed(f.message));
+            }
+        };
+        let live = parse_state(&state, plan.strategy);
+        report.previous = live.release.clone();
+        if let Some(prev) = &live.release {
+            run.say(&format!(
+                "live release `{prev}`{}",
+                live.colour.map(|c| format!(" ({c})")).unwrap_or_default()
+            ));
+        } else {
+            run.say("no live release: this is the first deploy");
+        }
+        let (release, fresh) = match want {
+            Want::New => (plan.release_id.clone(), true),
+            Want::Release(named) => {
+                let target = match named {
+                    Some(id) => live.releases.iter().find(|r| *r == id).cloned(),
+                    None => live.release.as_ref().and_then(|cur| {
+                        let at = live.releases.iter().position(|r| r == cur)?;
+                        at.checked_sub(1).map(|i| live.releases[i].clone())
+                    }),
+                };
+                match target {
+                    Some(t) if Some(&t) == live.release.as_ref() => {
+                        return Err(HostResult::Failed(format!("release `{t}` is already live")));
+                    }
+                    Some(t) => (t, false),
+                    None => {
+                        report.input_error = true;
+                        return Err(HostResult::Failed(match named {
+                            Some(id) => {
+                                format!("no release `{id}` on the host (kept: {})", list(&live.releases))
+                            }
+                            None => format!(
+                                "no release before the live one on the host (kept: {})",
+                                list(&live.releases)
+                            ),
+                        }));
+                    }
+                }
+            }
+        };
+        report.release.clone_from(&release);
+        let colour = (plan.strategy == Strategy::BlueGreen).then(|| colour_other(live.colour));
+        report.colour = colour;
+        self.project = match colour {
+            Some(c) => format!("{}-{c}", plan.project),
+            None => plan.project.clone(),
+        };
+        self.live = live;
+        self.release = release;
+        self.fresh = fresh;
+        Ok(())
+    }
+
+    /// Releases the lock, says goodbye, and hands back the report.
+    pub async fn close(mut self) -> HostReport {
+        if let Some(beat) = self.beat.take() {
+            beat.abort();
+            let token = self.run.ctx.plan.lock_token.clone();
+            let release = self.run.layout.lock_release(&token);
+            if !self.run.try_step("unlock", &release, None).await {
+                self.run.ctx.runner.warning(&format!(
+                    "{}: could not release the deploy lock; the next deploy takes it over after `lock-stale`",
+                    self.run.host
+                ));
+            }
+        }
+        self.session.close().await;
+        let report = std::mem::replace(&mut self.report, empty_report());
+        finish_report(report, &mut self.run)
+    }
 }
 
 /// Takes the project's lock on the host, waiting up to `lock-timeout`, taking over a stale one.
@@ -380,215 +605,263 @@ fn heartbeat(session: Arc<Session>, script: String) -> tokio::task::JoinHandle<(
 }
 
 /// The deploy itself, under the lock.
-async fn body(run: &mut Run<'_, '_>, report: &mut HostReport, want: &Want) -> HostResult {
-    let plan = run.ctx.plan;
-    // What is live.
-    let state = match run
-        .step(
-            "read state",
-            &run.layout.read_state(plan.upstream_file.as_deref()),
-            None,
-        )
-        .await
-    {
-        Ok(s) => s,
-        Err(f) => {
-            report.input_error = f.input;
-            return HostResult::Failed(f.message);
-        }
-    };
-    let live = parse_state(&state, plan.strategy);
-    report.previous = live.release.clone();
-    if let Some(prev) = &live.release {
-        run.say(&format!(
-            "live release `{prev}`{}",
-            live.colour.map(|c| format!(" ({c})")).unwrap_or_default()
-        ));
-    } else {
-        run.say("no live release: this is the first deploy");
-    }
-    // Which release to activate.
-    let (release, fresh) = match want {
-        Want::New => (plan.release_id.clone(), true),
-        Want::Release(named) => {
-            let target = match named {
-                Some(id) => live.releases.iter().find(|r| *r == id).cloned(),
-                None => live.release.as_ref().and_then(|cur| {
-                    let at = live.releases.iter().position(|r| r == cur)?;
-                    at.checked_sub(1).map(|i| live.releases[i].clone())
-                }),
-            };
-            match target {
-                Some(t) if Some(&t) == live.release.as_ref() => {
-                    return HostResult::Failed(format!("release `{t}` is already live"));
-                }
-                Some(t) => (t, false),
-                None => {
-                    report.input_error = true;
-                    return HostResult::Failed(match named {
-                        Some(id) => format!("no release `{id}` on the host (kept: {})", list(&live.releases)),
-                        None => format!(
-                            "no release before the live one on the host (kept: {})",
-                            list(&live.releases)
-                        ),
-                    });
-                }
-            }
-        }
-    };
-    report.release.clone_from(&release);
-    let blue_green = plan.strategy == Strategy::BlueGreen;
-    let colour = blue_green.then(|| colour_other(live.colour));
-    report.colour = colour;
-    let project = match colour {
-        Some(c) => format!("{}-{c}", plan.project),
-        None => plan.project.clone(),
-    };
-    let dir = run.layout.release(&release);
-    let app_file = format!("{dir}/compose.app.json");
-    let shared_file = format!("{dir}/compose.shared.json");
+impl HostDeploy<'_, '_> {
+    /// Brings the release up beside the live one, verifies it, switches traffic (blue-green) and
+    /// observes it. `false` when it failed; the host is then back on its live release (or says why not).
+    pub async fn activate(&mut self) -> bool {
+        let plan = self.run.ctx.plan;
+        let blue_green = plan.strategy == Strategy::BlueGreen;
+        let colour = self.report.colour;
+        let release = self.release.clone();
+        let project = self.project.clone();
+        let fresh = self.fresh;
+        let dir = self.run.layout.release(&release);
+        let app_file = format!("{dir}/compose.app.json");
+        let shared_file = format!("{dir}/compose.shared.json");
+        let run = &mut self.run;
 
-    // Apply: the release on disk (sealed by one rename), images, shared services, migration, new colour.
-    let applied: Result<(), Failure> = async {
-        if fresh {
-            let files: Vec<(&str, &[u8])> = plan
-                .files
-                .iter()
-                .map(|(n, c)| (n.as_str(), c.expose().as_bytes()))
-                .collect();
-            let framed = remote::frame(&files);
-            run.step(
-                "upload release",
-                &run.layout.release_upload(&release),
-                Some(&framed),
-            )
-            .await?;
-            if let Some(login) = &plan.registry_login {
-                let script = format!(
-                    "docker login --username {} --password-stdin {} >/dev/null",
-                    quote(&login.0),
-                    quote(&login.1)
-                );
-                run.step("registry login", &script, Some(login.2.expose().as_bytes()))
-                    .await?;
+        // Apply: the release on disk (sealed by one rename), images, shared services, migration, new colour.
+        let applied: Result<(), Failure> = async {
+            if fresh {
+                let files: Vec<(&str, &[u8])> = plan
+                    .files
+                    .iter()
+                    .map(|(n, c)| (n.as_str(), c.expose().as_bytes()))
+                    .collect();
+                let framed = remote::frame(&files);
+                run.step(
+                    "upload release",
+                    &run.layout.release_upload(&release),
+                    Some(&framed),
+                )
+                .await?;
+                run.say("pulling images");
+                run.step(
+                    "pull",
+                    &format!("{} pull --quiet", remote::compose(&project, &app_file)),
+                    None,
+                )
+                .await?;
             }
-            run.say("pulling images");
-            run.step(
-                "pull",
-                &format!("{} pull --quiet", remote::compose(&project, &app_file)),
-                None,
-            )
-            .await?;
-        }
-        let shared_exists = run
-            .s
-            .run(
-                "read release",
-                &format!("test -f {}", quote(&shared_file)),
-                None,
-                run.limit(),
-            )
-            .await
-            .map(|o| o.code == Some(0))
-            .unwrap_or(false);
-        if shared_exists {
+            let shared_exists = run
+                .s
+                .run(
+                    "read release",
+                    &format!("test -f {}", quote(&shared_file)),
+                    None,
+                    run.limit(),
+                )
+                .await
+                .map(|o| o.code == Some(0))
+                .unwrap_or(false);
+            if shared_exists {
+                let wait = run.limit().value.as_secs().max(1);
+                run.step(
+                    "shared services",
+                    &format!(
+                        "{} up -d --no-recreate --wait --wait-timeout {wait}",
+                        remote::compose(&format!("{}-shared", plan.project), &shared_file)
+                    ),
+                    None,
+                )
+                .await?;
+            }
+            if fresh && let Some((service, args)) = &plan.pre_deploy {
+                run.say(&format!(
+                    "running `pre-deploy` in a one-off `{service}` container of the new release"
+                ));
+                let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+                let script = format!(
+                    "{} run --rm -T --no-deps {} {}",
+                    remote::compose(&project, &app_file),
+                    quote(service),
+                    words.join(" ")
+                );
+                run.step("pre-deploy", &script, None).await?;
+            }
             let wait = run.limit().value.as_secs().max(1);
+            run.say(&format!(
+                "starting release `{release}`{} and waiting for it to be healthy",
+                colour.map(|c| format!(" as {c}")).unwrap_or_default()
+            ));
             run.step(
-                "shared services",
+                "up",
                 &format!(
-                    "{} up -d --no-recreate --wait --wait-timeout {wait}",
-                    remote::compose(&format!("{}-shared", plan.project), &shared_file)
+                    "{} up -d --wait --wait-timeout {wait} --remove-orphans --pull never",
+                    remote::compose(&project, &app_file)
                 ),
                 None,
             )
             .await?;
+            Ok(())
         }
-        if fresh && let Some((service, args)) = &plan.pre_deploy {
-            run.say(&format!(
-                "running `pre-deploy` in a one-off `{service}` container of the new release"
-            ));
-            let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
-            let script = format!(
-                "{} run --rm -T --no-deps {} {}",
-                remote::compose(&project, &app_file),
-                quote(service),
-                words.join(" ")
-            );
-            run.step("pre-deploy", &script, None).await?;
-        }
-        let wait = run.limit().value.as_secs().max(1);
-        run.say(&format!(
-            "starting release `{release}`{} and waiting for it to be healthy",
-            colour.map(|c| format!(" as {c}")).unwrap_or_default()
-        ));
-        run.step(
-            "up",
-            &format!(
-                "{} up -d --wait --wait-timeout {wait} --remove-orphans --pull never",
-                remote::compose(&project, &app_file)
-            ),
-            None,
-        )
-        .await?;
-        Ok(())
-    }
-    .await;
+        .await;
 
-    let mut switched = false;
-    let verified: Result<Option<Probe>, Failure> = match applied {
-        Err(f) => Err(f),
-        Ok(()) => verify(run, &project, &dir, fresh).await,
-    };
-    let probe = match verified {
-        Ok(p) => p,
-        Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
-    };
-    // Switch (blue-green) and observe.
-    if blue_green && let Some(Probe { port, .. }) = &probe {
-        let content = upstream(plan, &release, colour.unwrap_or("blue"), *port);
-        let script = remote::proxy_switch(
-            plan.upstream_file.as_deref().unwrap_or_default(),
-            &plan.proxy_check,
-            &plan.proxy_reload,
-        );
-        let t = Instant::now();
-        match run.step("switch", &script, Some(content.as_bytes())).await {
-            Ok(_) => {
-                switched = true;
-                run.say(&format!(
-                    "traffic switched to `{release}` ({}) in {} ms",
-                    colour.unwrap_or_default(),
-                    t.elapsed().as_millis()
+        let verified: Result<Option<Probe>, Failure> = match applied {
+            Err(f) => Err(f),
+            Ok(()) => verify(run, &project, &dir, fresh).await,
+        };
+        let probe = match verified {
+            Ok(p) => p,
+            Err(f) => {
+                self.fail(f).await;
+                return false;
+            }
+        };
+        let run = &mut self.run;
+        if blue_green && let Some(Probe { port, .. }) = &probe {
+            let content = upstream(plan, &release, colour.unwrap_or("blue"), *port);
+            let script = remote::proxy_switch(
+                plan.upstream_file.as_deref().unwrap_or_default(),
+                &plan.proxy_check,
+                &plan.proxy_reload,
+            );
+            let t = Instant::now();
+            match run.step("switch", &script, Some(content.as_bytes())).await {
+                Ok(_) => {
+                    self.switched = true;
+                    run.say(&format!(
+                        "traffic switched to `{release}` ({}) in {} ms",
+                        colour.unwrap_or_default(),
+                        t.elapsed().as_millis()
+                    ));
+                }
+                Err(f) => {
+                    self.fail(f).await;
+                    return false;
+                }
+            }
+        }
+        self.probe = probe;
+        if let Err(f) = observe(&mut self.run, &project, self.probe.as_ref()).await {
+            self.fail(f).await;
+            return false;
+        }
+        true
+    }
+
+    /// Probes the host the way the Load Balancer does (its check's port and path, on the host's own
+    /// address) until `healthy_threshold` answers in a row are 2xx, `interval` apart.
+    pub async fn balancer_check(&mut self, lb: &super::api::Balancer) -> Result<(), String> {
+        let (_, port, path) = &lb.check;
+        let addr = self.run.s.host.host.clone();
+        let need = lb.healthy_threshold.max(1);
+        let started = Instant::now();
+        let limit = self.run.ctx.deadline.bound(Limit::new(
+            "health-timeout",
+            self.run.ctx.plan.health_timeout + Duration::from_secs(lb.interval * need),
+        ));
+        let mut streak = 0;
+        let mut last = String::from("none yet");
+        while streak < need {
+            if started.elapsed() >= limit.value {
+                return Err(format!(
+                    "{}: `GET {path}` on {addr}:{port} (the balancer's check) needs {need} consecutive 2xx, last: {last}",
+                    limit.ran_out("probing it the way the balancer does")
                 ));
             }
-            Err(f) => return undo(run, report, &live, &release, &project, fresh, switched, f).await,
+            match self
+                .run
+                .s
+                .http_get(
+                    &addr,
+                    *port,
+                    path,
+                    Limit::new("health-timeout", Duration::from_secs(5)),
+                )
+                .await
+            {
+                Ok(code) if (200..300).contains(&code) => {
+                    streak += 1;
+                    last = code.to_string();
+                }
+                Ok(code) => {
+                    streak = 0;
+                    last = code.to_string();
+                }
+                Err(e) => {
+                    streak = 0;
+                    last = e;
+                }
+            }
+            if streak < need {
+                tokio::time::sleep(Duration::from_secs(lb.interval.max(1))).await;
+            }
         }
+        self.run.phases.push(("balancer check", started.elapsed()));
+        self.run.evidence.push(format!(
+            "{need} consecutive 2xx on the balancer's check `{path}` port {port}"
+        ));
+        Ok(())
     }
-    if let Err(f) = observe(run, &project, probe.as_ref()).await {
-        return undo(run, report, &live, &release, &project, fresh, switched, f).await;
-    }
-    // Done: `current`, the old colour stopped (kept for a fast rollback), old releases pruned.
-    if let Err(f) = run
-        .step("set current", &run.layout.set_current(&release), None)
-        .await
-    {
-        run.ctx.runner.warning(&format!("{}: {}", run.host, f.message));
-    }
-    if blue_green && live.colour.is_some() {
-        if !plan.drain.is_zero() {
-            run.say(&format!("draining the old colour for {}", human(plan.drain)));
-            tokio::time::sleep(plan.drain).await;
-        }
-        let old = format!("{}-{}", plan.project, live.colour.unwrap_or("blue"));
-        run.try_step(
-            "stop old colour",
-            &format!("docker compose -p {} stop", quote(&old)),
-            None,
+
+    /// A failure of this host: put its live release back.
+    async fn fail(&mut self, f: Failure) {
+        let result = undo(
+            &mut self.run,
+            &mut self.report,
+            &self.live,
+            &self.release,
+            &self.project,
+            self.fresh,
+            self.switched,
+            f,
         )
         .await;
+        self.report.result = result;
     }
-    prune(run, &live, &release).await;
-    HostResult::Live
+
+    /// Another host failed: switch this activated host back to its live release too.
+    pub async fn revert(&mut self, why: &str) {
+        self.run.say(&format!("rolling back with the fleet: {why}"));
+        let result = undo(
+            &mut self.run,
+            &mut self.report,
+            &self.live,
+            &self.release,
+            &self.project,
+            self.fresh,
+            self.switched,
+            Failure {
+                message: why.to_owned(),
+                input: false,
+            },
+        )
+        .await;
+        self.report.input_error = false;
+        self.report.result = match result {
+            HostResult::Failed(m) if self.live.release.is_none() => HostResult::Failed(m),
+            HostResult::Failed(m) => HostResult::RolledBack(m),
+            other => other,
+        };
+    }
+
+    /// Every host is live: `current`, the old colour stopped (kept for a fast rollback), prune.
+    pub async fn finish(&mut self) {
+        let plan = self.run.ctx.plan;
+        let run = &mut self.run;
+        if let Err(f) = run
+            .step("set current", &run.layout.set_current(&self.release), None)
+            .await
+        {
+            run.ctx.runner.warning(&format!("{}: {}", run.host, f.message));
+        }
+        if plan.strategy == Strategy::BlueGreen && self.live.colour.is_some() {
+            if !plan.drain.is_zero() {
+                run.say(&format!("draining the old colour for {}", human(plan.drain)));
+                tokio::time::sleep(plan.drain).await;
+            }
+            let old = format!("{}-{}", plan.project, self.live.colour.unwrap_or("blue"));
+            run.try_step(
+                "stop old colour",
+                &format!("docker compose -p {} stop", quote(&old)),
+                None,
+            )
+            .await;
+        }
+        prune(run, &self.live, &self.release).await;
+        self.report.result = HostResult::Live;
+    }
 }
 
 /// Digests of what runs equal the requested ones; the route's published port.

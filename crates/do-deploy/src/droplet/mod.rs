@@ -10,6 +10,7 @@
 //! then **report** (per-host summary with timings and health evidence, outputs, GitHub deployment).
 //! Hosts go one at a time and the first failure stops the run; later hosts are left untouched.
 
+pub mod api;
 pub mod compose;
 pub mod host;
 pub mod hostkeys;
@@ -30,7 +31,7 @@ use self::host::{HostReport, HostResult};
 use self::hostkeys::Pins;
 use self::remote::Layout;
 use self::ssh::Host;
-use crate::cli::{Action, Args, Proxy, Strategy};
+use crate::cli::{Action, Args, OnFailure, Proxy, Strategy};
 use crate::clock::Clock;
 use crate::duration::human;
 use crate::error::Error;
@@ -49,6 +50,12 @@ pub enum Want {
 pub struct Plan {
     /// The hosts, in order.
     pub hosts: Vec<Host>,
+    /// Their Droplet IDs, when they came from `droplet-tag`.
+    pub droplet_ids: Vec<Option<u64>>,
+    /// The Load Balancer in front of them.
+    pub balancer: Option<api::Balancer>,
+    /// The DigitalOcean client, for the balancer.
+    pub api: Option<api::Api>,
     /// Pinned host keys.
     pub pins: Arc<Pins>,
     /// The login key.
@@ -103,6 +110,12 @@ pub struct Plan {
     pub drain: Duration,
     /// Releases kept.
     pub keep_releases: usize,
+    /// Hosts at a time.
+    pub max_parallel: u32,
+    /// When a host fails.
+    pub on_failure: OnFailure,
+    /// Free disk needed on every host.
+    pub min_free_disk: u64,
 }
 
 impl std::fmt::Debug for Plan {
@@ -140,7 +153,6 @@ pub fn run(args: &Args, env: &Env, runner: &Runner, _clock: Clock) -> Result<Exi
             ));
         }
     };
-    let plan = plan(args, env, runner, &want)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -148,11 +160,134 @@ pub fn run(args: &Args, env: &Env, runner: &Runner, _clock: Clock) -> Result<Exi
             message: format!("could not start the async runtime: {e}"),
             hint: None,
         })?;
-    runtime.block_on(deploy(args, env, runner, &plan, &want))
+    runtime.block_on(async {
+        let fleet = resolve(args, env, runner).await?;
+        let plan = plan(args, env, runner, &want, fleet)?;
+        deploy(args, env, runner, &plan, &want).await
+    })
+}
+
+/// What `droplet-tag` and `load-balancer` resolve to, through the API.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    /// Hosts from the tag, with their Droplet IDs.
+    pub hosts: Vec<(Host, u64)>,
+    /// The balancer.
+    pub balancer: Option<api::Balancer>,
+    /// The client, for the balancer's calls.
+    pub api: Option<api::Api>,
+}
+
+/// Lists the tagged Droplets and reads the balancer (before anything changes).
+async fn resolve(args: &Args, env: &Env, runner: &Runner) -> Result<Fleet, Error> {
+    let Some(tag) = args
+        .droplet_tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        if args.load_balancer.is_some() {
+            return Err(input(
+                "input `load-balancer` needs `droplet-tag` (the balancer's Droplets are matched by ID)",
+                None,
+            ));
+        }
+        return Ok(Fleet::default());
+    };
+    if args.hosts.as_deref().is_some_and(|h| !h.trim().is_empty()) {
+        return Err(input(
+            "inputs `hosts` and `droplet-tag` can't both be set: choose one",
+            None,
+        ));
+    }
+    let token = args.token.clone().ok_or_else(|| {
+        input(
+            "input required for `droplet-tag` and not supplied: `token` (a DigitalOcean token with `droplet:read` and \
+             `tag:read`)",
+            None,
+        )
+    })?;
+    runner.mask(token.expose());
+    let policy = ops_net::RetryPolicy::from_env(env).map_err(|e| input(e.to_string(), None))?;
+    let api = api::Api::new(&args.api_url, token, policy)?;
+    let droplets = api.droplets_by_tag(tag).await?;
+    if droplets.is_empty() {
+        return Err(input(format!("no Droplet has the tag `{tag}`"), None));
+    }
+    let mut hosts = Vec::new();
+    for d in &droplets {
+        let ip = match args.address {
+            crate::cli::Address::Public => d.public.clone(),
+            crate::cli::Address::Private => d.private.clone(),
+        }
+        .ok_or_else(|| {
+            input(
+                format!(
+                    "Droplet `{}` ({}) has no {:?} IPv4 address",
+                    d.name, d.id, args.address
+                )
+                .to_lowercase(),
+                None,
+            )
+        })?;
+        let host = Host::parse(&format!("{}@{ip}", args.ssh_user))
+            .map_err(|e| input(format!("Droplet `{}`: {e}", d.name), None))?;
+        hosts.push((host, d.id));
+    }
+    runner.info(&format!(
+        "droplet-tag `{tag}`: {} Droplet(s), frozen for this run: {}",
+        hosts.len(),
+        droplets
+            .iter()
+            .zip(&hosts)
+            .map(|(d, (h, _))| format!("{} ({}, {h})", d.name, d.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let balancer = match &args.load_balancer {
+        Some(lb) => {
+            let b = api.balancer(lb.trim()).await?;
+            match &b.tag {
+                Some(t) => runner.info(&format!(
+                    "load balancer `{}` targets the tag `{t}`: the API refuses to take Droplets out of it (422), so \
+                     hosts stay in it; blue-green keeps each host serving through its switch",
+                    b.name
+                )),
+                None => {
+                    let ours = hosts.iter().filter(|(_, id)| b.droplet_ids.contains(id)).count();
+                    let batch = args.max_parallel as usize;
+                    if ours > 0 && b.droplet_ids.len().saturating_sub(batch.min(ours)) < args.min_healthy {
+                        return Err(input(
+                            format!(
+                                "load balancer `{}` has {} Droplet(s): taking {batch} out at a time (`max-parallel`) \
+                                 would leave fewer than `min-healthy` ({}) in service",
+                                b.name,
+                                b.droplet_ids.len(),
+                                args.min_healthy
+                            ),
+                            Some("lower `max-parallel` or `min-healthy`"),
+                        ));
+                    }
+                    runner.info(&format!(
+                        "load balancer `{}`: each host is taken out before it changes and put back after, then probed \
+                         on {}:{}{} until healthy {} time(s) {}s apart",
+                        b.name, b.check.0, b.check.1, b.check.2, b.healthy_threshold, b.interval
+                    ));
+                }
+            }
+            Some(b)
+        }
+        None => None,
+    };
+    Ok(Fleet {
+        hosts,
+        balancer,
+        api: Some(api),
+    })
 }
 
 /// Checks every input and prepares the release; nothing is contacted.
-pub fn plan(args: &Args, env: &Env, runner: &Runner, want: &Want) -> Result<Plan, Error> {
+pub fn plan(args: &Args, env: &Env, runner: &Runner, want: &Want, fleet: Fleet) -> Result<Plan, Error> {
     // Secrets first: masked before anything could print them.
     let key_text = args.ssh_key.as_ref().ok_or_else(|| {
         input(
@@ -169,19 +304,27 @@ pub fn plan(args: &Args, env: &Env, runner: &Runner, want: &Want) -> Result<Plan
     if let Some(t) = &args.github_token {
         runner.mask(t.expose());
     }
-    let hosts: Vec<Host> = args
-        .hosts
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .enumerate()
-        .map(|(i, l)| Host::parse(l).map_err(|e| input(format!("input `hosts` line {}: {e}", i + 1), None)))
-        .collect::<Result<_, _>>()?;
+    let (hosts, droplet_ids): (Vec<Host>, Vec<Option<u64>>) = if fleet.hosts.is_empty() {
+        let hosts: Vec<Host> = args
+            .hosts
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .enumerate()
+            .map(|(i, l)| {
+                Host::parse(l).map_err(|e| input(format!("input `hosts` line {}: {e}", i + 1), None))
+            })
+            .collect::<Result<_, _>>()?;
+        let n = hosts.len();
+        (hosts, vec![None; n])
+    } else {
+        fleet.hosts.into_iter().map(|(h, id)| (h, Some(id))).unzip()
+    };
     if hosts.is_empty() {
         return Err(input(
-            "input required and not supplied: `hosts` (one `[user@]host[:port]` per line)",
+            "input required and not supplied: `hosts` (one `[user@]host[:port]` per line) or `droplet-tag`",
             None,
         ));
     }
@@ -386,6 +529,9 @@ pub fn plan(args: &Args, env: &Env, runner: &Runner, want: &Want) -> Result<Plan
     }
     Ok(Plan {
         hosts,
+        droplet_ids,
+        balancer: fleet.balancer,
+        api: fleet.api,
         pins: Arc::new(pins),
         key: Arc::new(key),
         project,
@@ -413,6 +559,9 @@ pub fn plan(args: &Args, env: &Env, runner: &Runner, want: &Want) -> Result<Plan
         observe: args.observe,
         drain: args.drain,
         keep_releases: args.keep_releases,
+        max_parallel: args.max_parallel,
+        on_failure: args.on_failure,
+        min_free_disk: args.min_free_disk,
     })
 }
 
@@ -612,52 +761,21 @@ async fn deploy(
         cancel: &cancel,
         deadline,
     };
-    let mut reports: Vec<HostReport> = Vec::new();
-    let mut failed = false;
-    for h in &plan.hosts {
-        if failed {
-            reports.push(HostReport {
-                host: h.to_string(),
-                release: String::new(),
-                previous: None,
-                colour: None,
-                result: HostResult::Untouched,
-                phases: Vec::new(),
-                evidence: Vec::new(),
-                input_error: false,
-            });
-            continue;
-        }
-        let r = host::deploy(&ctx, h, want).await;
-        failed = r.result != HostResult::Live;
-        reports.push(r);
-    }
+    let reports = fleet(&ctx, plan, want).await;
     // Bad configuration found before anything changed anywhere: exit 2.
-    if let Some(first) = reports.first()
-        && first.input_error
-        && let HostResult::Failed(message) = &first.result
+    if let Some((first, message)) = reports.iter().find_map(|r| match &r.result {
+        HostResult::Failed(m) if r.input_error => Some((r, m)),
+        _ => None,
+    }) && reports
+        .iter()
+        .all(|r| matches!(r.result, HostResult::Untouched) || std::ptr::eq(r, first))
     {
         if let Some(r) = &record {
             r.status(runner, "error", None, message).await;
         }
         return Err(input(message.clone(), None));
     }
-    let ending = reports
-        .iter()
-        .find_map(|r| match &r.result {
-            HostResult::RolledBack(m) => Some(Ending::RolledBack {
-                reason: format!("{}: {m}", r.host),
-            }),
-            HostResult::Failed(m) => Some(Ending::Failed {
-                reason: format!("{}: {m}", r.host),
-            }),
-            HostResult::RollbackFailed(m, e) => Some(Ending::RollbackFailed {
-                reason: format!("{}: {m}", r.host),
-                rollback: e.clone(),
-            }),
-            HostResult::Live | HostResult::Untouched => None,
-        })
-        .unwrap_or(Ending::Live);
+    let ending = ending(&reports);
     let first = reports.first();
     let outputs = Outputs {
         release_id: first.map(|r| r.release.clone()).unwrap_or_default(),
@@ -687,6 +805,180 @@ async fn deploy(
     }
     runner.append_summary(&summary(plan, &what, &ending, &reports))?;
     Ok(ending.exit_status())
+}
+
+/// Opens every host (connect, preflight, lock) before changing any; then activates them in batches of
+/// `max-parallel`, each batch healthy and observed before the next; on the first failure, switches
+/// back every host that already switched (`on-failure: rollback-all`) or leaves them (`halt`); when all
+/// are live, finishes each. Every host ends with a row.
+async fn fleet(ctx: &host::Ctx<'_>, plan: &Plan, want: &Want) -> Vec<HostReport> {
+    use futures_util::future::join_all;
+    let opened = join_all(plan.hosts.iter().map(|h| host::open(ctx, h, want))).await;
+    if opened.iter().any(Result::is_err) {
+        let failed: Vec<String> = opened
+            .iter()
+            .filter_map(|o| o.as_ref().err().map(|r| r.host.clone()))
+            .collect();
+        let mut reports = Vec::new();
+        for o in opened {
+            reports.push(match o {
+                Ok(h) => {
+                    let mut r = h.close().await;
+                    r.result = HostResult::Untouched;
+                    r
+                }
+                Err(r) => r,
+            });
+        }
+        if plan.hosts.len() > 1 {
+            ctx.runner.error(&format!(
+                "preflight failed on {}: no host was changed",
+                failed
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return reports;
+    }
+    let mut hosts: Vec<_> = opened.into_iter().filter_map(Result::ok).collect();
+    let batch = plan.max_parallel.max(1) as usize;
+    let mut failure: Option<(usize, String)> = None;
+    let mut done = 0;
+    for (n, chunk) in hosts.chunks_mut(batch).enumerate() {
+        if plan.hosts.len() > 1 {
+            ctx.runner.info(&format!(
+                "batch {} of {}: {}",
+                n + 1,
+                plan.hosts.len().div_ceil(batch),
+                chunk
+                    .iter()
+                    .map(|h| h.report.host.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        // Out of the balancer (Droplet-ID balancers), never below `min-healthy`.
+        let start = n * batch;
+        let out_ids: Vec<u64> = match (&plan.balancer, &plan.api) {
+            (Some(lb), Some(_)) if lb.tag.is_none() => (start..start + chunk.len())
+                .filter_map(|i| plan.droplet_ids.get(i).copied().flatten())
+                .filter(|id| lb.droplet_ids.contains(id))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let (Some(lb), Some(api), false) = (&plan.balancer, &plan.api, out_ids.is_empty()) {
+            if let Err(e) = api.balancer_droplets(&lb.id, &out_ids, true).await {
+                failure = Some((
+                    start,
+                    format!("could not take {out_ids:?} out of the balancer: {e}"),
+                ));
+                for h in chunk.iter_mut() {
+                    h.report.result =
+                        HostResult::Failed("the balancer refused to let it out; not changed".to_owned());
+                }
+                done += chunk.len();
+                break;
+            }
+            ctx.runner.info(&format!(
+                "took Droplet(s) {out_ids:?} out of load balancer `{}`; waiting {} for its in-flight requests",
+                lb.name,
+                human(plan.drain)
+            ));
+            tokio::time::sleep(plan.drain).await;
+        }
+        let mut results = join_all(chunk.iter_mut().map(|h| h.activate())).await;
+        if let (Some(lb), Some(api), false) = (&plan.balancer, &plan.api, out_ids.is_empty()) {
+            match api.balancer_droplets(&lb.id, &out_ids, false).await {
+                Ok(()) => ctx.runner.info(&format!(
+                    "put Droplet(s) {out_ids:?} back into load balancer `{}`",
+                    lb.name
+                )),
+                Err(e) => ctx.runner.error(&format!(
+                    "could not put Droplet(s) {out_ids:?} back into load balancer `{}`: {e}",
+                    lb.name
+                )),
+            }
+            if results.iter().all(|ok| *ok) {
+                for (h, ok) in chunk.iter_mut().zip(results.iter_mut()) {
+                    if let Err(e) = h.balancer_check(lb).await {
+                        ctx.runner.error(&format!("{}: {e}", h.report.host));
+                        h.revert(&e).await;
+                        *ok = false;
+                        break;
+                    }
+                }
+            }
+        }
+        done += chunk.len();
+        if let Some(i) = results.iter().position(|ok| !ok) {
+            let host = &chunk[i].report.host;
+            let why = match &chunk[i].report.result {
+                HostResult::Failed(m) | HostResult::RolledBack(m) | HostResult::RollbackFailed(m, _) => {
+                    m.clone()
+                }
+                _ => "failed".to_owned(),
+            };
+            failure = Some((n * batch + i, format!("`{host}` failed: {why}")));
+            break;
+        }
+    }
+    match failure {
+        None => {
+            join_all(hosts.iter_mut().map(|h| h.finish())).await;
+        }
+        Some((failed, why)) => {
+            for (i, h) in hosts.iter_mut().enumerate().take(done) {
+                if i == failed || h.report.result != HostResult::Untouched {
+                    continue;
+                }
+                match plan.on_failure {
+                    OnFailure::RollbackAll => h.revert(&why).await,
+                    OnFailure::Halt => {
+                        ctx.runner.warning(&format!(
+                            "{}: stays on the new release (`on-failure: halt`)",
+                            h.report.host
+                        ));
+                        h.finish().await;
+                    }
+                }
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for h in hosts {
+        reports.push(h.close().await);
+    }
+    reports
+}
+
+/// How the whole deploy ended: the worst host decides.
+fn ending(reports: &[HostReport]) -> Ending {
+    if let Some((r, m, e)) = reports.iter().find_map(|r| match &r.result {
+        HostResult::RollbackFailed(m, e) => Some((r, m, e)),
+        _ => None,
+    }) {
+        return Ending::RollbackFailed {
+            reason: format!("{}: {m}", r.host),
+            rollback: e.clone(),
+        };
+    }
+    let failed = reports.iter().find_map(|r| match &r.result {
+        HostResult::Failed(m) | HostResult::RolledBack(m) => Some(format!("{}: {m}", r.host)),
+        _ => None,
+    });
+    match failed {
+        None => Ending::Live,
+        Some(reason)
+            if reports
+                .iter()
+                .any(|r| matches!(r.result, HostResult::RolledBack(_))) =>
+        {
+            Ending::RolledBack { reason }
+        }
+        Some(reason) => Ending::Failed { reason },
+    }
 }
 
 fn result_word(r: &HostResult) -> &'static str {

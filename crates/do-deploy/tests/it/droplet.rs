@@ -237,8 +237,7 @@ fn blue_green_deploys_upgrades_rolls_back_and_keeps_the_database() {
     assert!(out.summary.contains("rolled back"), "{}", out.summary);
 
     // A failing migration: nothing switched.
-    let out =
-        run(&step(&ground, d, &v1, "GREETING=mig\nMIGRATE_EXIT=3").input("pre-deploy", "migrate"));
+    let out = run(&step(&ground, d, &v1, "GREETING=mig\nMIGRATE_EXIT=3").input("pre-deploy", "migrate"));
     assert_eq!(out.code, Some(1), "{}", log(&out));
     assert!(
         out.stderr.contains("step `pre-deploy`") && out.stderr.contains("exit code 3"),
@@ -441,4 +440,92 @@ fn recreate_replaces_in_place_and_brings_the_previous_release_back() {
         running(d, "app", "GREETING"),
         [("web".to_owned(), v1, "one".to_owned())]
     );
+}
+
+/// A deploy step aimed at every droplet of the ground (paths as each droplet's sessions see them).
+fn fleet_step(ground: &Ground, web: &str, env: &str) -> FakeRunner {
+    let d = ground.droplet(1);
+    let hosts: Vec<String> = ground.droplets().iter().map(Droplet::host).collect();
+    let known: Vec<String> = ground.droplets().iter().map(Droplet::known_hosts_line).collect();
+    step(ground, d, web, env)
+        .input("hosts", hosts.join("\n"))
+        .input("known-hosts", known.join("\n"))
+        .input("proxy-upstream-file", d.own_upstream_file())
+        .input("proxy-check", d.own_nginx_check_cmd())
+        .input("proxy-reload", d.own_nginx_reload_cmd())
+        .input("state-dir", d.own_state_dir())
+}
+
+#[test]
+fn a_fleet_goes_in_batches_and_rolls_back_together() {
+    let ground = Ground::start(3);
+    let v1 = ground.image("1", &[]);
+    let v2 = ground.image("2", &[]);
+    let all = |want: &str| {
+        for d in ground.droplets() {
+            assert_eq!(served(d), want, "{}", d.host());
+        }
+    };
+
+    // Three hosts, two at a time.
+    let out = run(&fleet_step(&ground, &v1, "GREETING=one").input("max-parallel", "2"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    all("version=1 greeting=one");
+    assert!(
+        out.stderr.contains("batch 1 of 2") && out.stderr.contains("batch 2 of 2"),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(out.summary.matches("| live |").count(), 3, "{}", out.summary);
+
+    // A release that fails on host 2 (its proxy refuses the configuration): host 1, which already
+    // switched, goes back; host 3 is never touched.
+    let broken = ground.droplet(2).upstream_file().with_file_name("broken.conf");
+    std::fs::write(&broken, "this is not nginx configuration;\n").expect("write broken.conf");
+    let releases_3 = std::fs::read_dir(ground.droplet(3).state_dir().join("app/releases"))
+        .expect("ls")
+        .count();
+    let out = run(&fleet_step(&ground, &v2, "GREETING=two"));
+    std::fs::remove_file(&broken).expect("rm broken.conf");
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert_eq!(out.outputs["rolled-back"], "true", "{}", log(&out));
+    all("version=1 greeting=one");
+    let rows: Vec<&str> = out
+        .summary
+        .lines()
+        .filter(|l| l.starts_with("| `root@"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", out.summary);
+    assert!(rows[0].contains("rolled back"), "{}", rows[0]);
+    assert!(rows[1].contains("failed"), "{}", rows[1]);
+    assert!(rows[2].contains("untouched"), "{}", rows[2]);
+    let after_3 = std::fs::read_dir(ground.droplet(3).state_dir().join("app/releases"))
+        .expect("ls")
+        .count();
+    assert_eq!(after_3, releases_3, "host 3 got no release");
+
+    // A host whose disk check fails at preflight: nothing changes anywhere.
+    let d2 = ground.droplet(2);
+    let mount = d2
+        .ssh_command(&format!(
+            "mount -t tmpfs -o size=1m tmpfs {}/app",
+            d2.own_state_dir()
+        ))
+        .status()
+        .expect("mount");
+    assert!(mount.success());
+    let out = run(&fleet_step(&ground, &v2, "GREETING=two").input("min-free-disk", "64M"));
+    let umount = d2
+        .ssh_command(&format!("umount {}/app", d2.own_state_dir()))
+        .status()
+        .expect("umount");
+    assert!(umount.success());
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert!(
+        out.stderr.contains("preflight failed on `root@") && out.stderr.contains("no host was changed"),
+        "{}",
+        log(&out)
+    );
+    assert!(out.stderr.contains("min-free-disk"), "{}", log(&out));
+    all("version=1 greeting=one");
 }

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use ops_test::digitalocean::DoSim;
+use ops_test::droplet::{Droplet, Ground, http_get};
 use ops_test::github::GithubSim;
 use ops_test::harness::{FakeRunner, RunOutput};
 
@@ -25,11 +26,37 @@ const OWNER: &str = "octo";
 const REPO: &str = "app";
 const GITHUB_TOKEN: &str = "ghs_demoTokenNeverPrinted0000000000000000";
 const DO_TOKEN: &str = "dop_v1_demoTokenNeverPrinted00000000000000000000000000000000";
+/// The Droplet stage's env file holds this; it must never be printed.
+const DROPLET_DB_PASSWORD: &str = "demo-pa55word-never-printed";
+/// The bad release on the Droplet exits this many seconds after it starts: after its health gate and
+/// the switch (about 5 s on 2 busy cores), inside the 30 s do-deploy then observes it.
+const BAD_DROPLET_CRASH_AFTER: &str = "20";
+/// The example app on a Droplet: do-deploy sets `web`'s image from `images`.
+const DROPLET_COMPOSE: &str = "\
+name: example-app
+services:
+  web:
+    image: example-app
+    environment: {PORT: '8080'}
+";
 
 /// Run the ops-actions pipeline end to end against local infrastructure.
 #[derive(Debug, Parser)]
 #[command(name = "ops-demo")]
 struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// The pipeline, end to end (`scripts/demo`).
+    Pipeline(Box<Pipeline>),
+}
+
+/// What the pipeline runs against.
+#[derive(Debug, clap::Args)]
+struct Pipeline {
     /// Directory holding the tool binaries (lint-gate, migrate-check, …).
     #[arg(long)]
     bin_dir: PathBuf,
@@ -51,6 +78,9 @@ struct Cli {
     /// Print whole step logs, not only their last lines.
     #[arg(long)]
     verbose: bool,
+    /// Leave out the Droplet stage (it needs root and `scripts/setup-droplet`).
+    #[arg(long)]
+    no_droplet: bool,
 }
 
 /// One stage's line in the final report.
@@ -64,18 +94,24 @@ struct Stage {
 }
 
 struct Demo {
-    cli: Cli,
+    cli: Pipeline,
     gh: GithubSim,
     dosim: DoSim,
     checkout: PathBuf,
     stages: Vec<Stage>,
     apps: Vec<Child>,
     step: usize,
+    /// Secrets handed to tools (besides the two tokens) that must never show up in what a step left.
+    secrets: Vec<String>,
+    /// Whether the Droplet stage ran (for the report's last line).
+    droplet_ran: bool,
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let result = match Cli::parse().command {
+        Task::Pipeline(cli) => run(*cli),
+    };
+    match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),
         Err(e) => {
@@ -90,7 +126,7 @@ fn say(text: &str) {
     println!("{text}");
 }
 
-fn run(cli: Cli) -> anyhow::Result<bool> {
+fn run(cli: Pipeline) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&cli.work)?;
     let checkout = cli.work.join("checkout");
     let gh = GithubSim::start();
@@ -107,6 +143,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         stages: Vec::new(),
         apps: Vec::new(),
         step: 0,
+        secrets: Vec::new(),
+        droplet_ran: false,
     };
     let result = demo.pipeline();
     for mut app in demo.apps.drain(..) {
@@ -119,7 +157,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
 
 impl Demo {
     fn pipeline(&mut self) -> anyhow::Result<()> {
-        say("ops-actions demo: lint → test → security → build → staging → production, then a bad release");
+        say(if self.cli.no_droplet {
+            "ops-actions demo: lint → test → security → build → staging → production, then a bad release"
+        } else {
+            "ops-actions demo: lint → test → security → build → staging → production, then a bad release, then both on a Droplet"
+        });
         say(&format!("  GitHub stand-in:       {}", self.gh.url()));
         say(&format!("  DigitalOcean stand-in: {}", self.dosim.url()));
         say(&format!("  registry:              {}", self.cli.registry));
@@ -278,6 +320,147 @@ impl Demo {
             .with(|s| s.set_live_url("example-app", &format!("http://127.0.0.1:{production_port}")));
         self.deploy("rollback", "example-app", &image1, "rollback")?;
         self.smoke("after rollback", "production", &production_url, &sha1, true)?;
+
+        // The same two commits on a Droplet with Docker Compose, blue-green behind its nginx: the bad
+        // one dies while do-deploy observes it and is switched back without anyone asking.
+        if !self.cli.no_droplet {
+            self.droplet_stage(&sha1, &sha2)?;
+        }
+        Ok(())
+    }
+
+    /// The Droplet stage: a ground with one droplet (sshd, dockerd and nginx in a network namespace; the
+    /// ground's registry holds the images), the good commit deployed blue-green, then the bad one. The
+    /// ground is torn down when this returns, also on an error.
+    fn droplet_stage(&mut self, good_sha: &str, bad_sha: &str) -> anyhow::Result<()> {
+        say("");
+        say("━━ droplet ground ━━");
+        let ground =
+            Ground::try_start(1).map_err(|e| anyhow::anyhow!("cannot start the droplet ground: {e}"))?;
+        let d = ground.droplet(1);
+        say(&format!(
+            "  droplet {}: sshd, dockerd and nginx in a network namespace, ready in {:.1}s",
+            d.host(),
+            ground.started_in().as_secs_f64()
+        ));
+        let (good_version, bad_version) = (&good_sha[..7], &bad_sha[..7]);
+        let built = Instant::now();
+        let good = ground.try_image(good_version, &[("GREETING", "todos")])?;
+        let bad = ground.try_image(
+            bad_version,
+            &[("GREETING", "todos"), ("CRASH_AFTER", BAD_DROPLET_CRASH_AFTER)],
+        )?;
+        say(&format!(
+            "  images {good_version} and {bad_version} (exits {BAD_DROPLET_CRASH_AFTER}s after it starts) pushed to {} in {:.1}s",
+            ground.registry(),
+            built.elapsed().as_secs_f64()
+        ));
+        let compose = self.cli.work.join("droplet/compose.yaml");
+        std::fs::create_dir_all(self.cli.work.join("droplet"))?;
+        std::fs::write(&compose, DROPLET_COMPOSE)?;
+        // do-deploy masks the key line by line and never prints the env file: check both.
+        self.secrets.extend(
+            d.client_key_pem()
+                .expose()
+                .lines()
+                .filter(|l| l.len() >= 8 && !l.starts_with("-----"))
+                .map(str::to_owned),
+        );
+        self.secrets.push(DROPLET_DB_PASSWORD.to_owned());
+        let serves = format!("version={good_version}");
+        self.droplet_deploy(d, &compose, &good, good_sha, false, &serves)?;
+        self.droplet_deploy(d, &compose, &bad, bad_sha, true, &serves)?;
+        self.droplet_ran = true;
+        Ok(())
+    }
+
+    /// One droplet-compose deploy as a step; `dies` is the release that crashes during `observe`.
+    /// `serves` is what nginx must answer with afterwards (`version=…`).
+    fn droplet_deploy(
+        &mut self,
+        d: &Droplet,
+        compose: &Path,
+        image: &str,
+        sha: &str,
+        dies: bool,
+        serves: &str,
+    ) -> anyhow::Result<()> {
+        let (label, expected, observe) = if dies {
+            (
+                "droplet (bad release)",
+                "dies during `observe`: traffic switched back automatically (exit 1, rolled-back true)",
+                "30s",
+            )
+        } else {
+            (
+                "droplet deploy",
+                "live blue-green behind the droplet's nginx",
+                "5s",
+            )
+        };
+        let url = d.proxy_url();
+        let serving = move || match http_get(&url, Duration::from_secs(5)) {
+            Ok((200, body)) => body.split_whitespace().next().unwrap_or_default().to_owned(),
+            Ok((status, _)) => format!("HTTP {status}"),
+            Err(e) => format!("nothing ({e})"),
+        };
+        let check = serving.clone();
+        let want = serves.to_owned();
+        self.step(
+            label,
+            "do-deploy",
+            expected,
+            &[
+                ("target", "droplet-compose".into()),
+                ("hosts", d.host()),
+                ("ssh-key", d.client_key_pem().expose().to_owned()),
+                ("known-hosts", d.hashed_known_hosts_line().to_owned()),
+                ("compose-file", compose.display().to_string()),
+                ("images", format!("web={image}")),
+                ("env", format!("DB_PASSWORD={DROPLET_DB_PASSWORD}")),
+                ("project", "example-app".into()),
+                ("route", "web:8080".into()),
+                ("proxy-upstream-file", d.upstream_file().display().to_string()),
+                // The droplet's nginx sends `/` to the upstream `app`.
+                ("proxy-upstream-name", "app".into()),
+                ("proxy-check", d.nginx_check_cmd()),
+                ("proxy-reload", d.nginx_reload_cmd()),
+                ("state-dir", d.state_dir().display().to_string()),
+                ("health-successes", "2".into()),
+                ("observe", observe.into()),
+                ("drain", "1s".into()),
+                ("timeout", "5m".into()),
+                ("github-token", GITHUB_TOKEN.into()),
+                ("environment", "droplet".into()),
+            ],
+            &[("GITHUB_SHA", sha)],
+            move |out| {
+                let rolled_back = if dies { "true" } else { "false" };
+                out.code == Some(if dies { 1 } else { 0 })
+                    && output(out, "rolled-back") == rolled_back
+                    && check() == want
+            },
+            move |out| {
+                let row = summary_row(&out.summary);
+                let cell = |i: usize| row.get(i).map(String::as_str).unwrap_or_default();
+                let result = match cell(3) {
+                    "live" => format!("live ({})", cell(2)),
+                    other => other.to_owned(),
+                };
+                let phases: Vec<String> = cell(4)
+                    .split(", ")
+                    .filter(|p| p.starts_with("up ") || p.starts_with("health gate "))
+                    .map(str::to_owned)
+                    .chain(switch_ms(&out.stderr).map(|ms| format!("switch {ms} ms")))
+                    .collect();
+                format!(
+                    "release {} {result}; nginx serves {}; {}",
+                    output(out, "release-id"),
+                    serving(),
+                    phases.join(", ")
+                )
+            },
+        )?;
         Ok(())
     }
 
@@ -524,10 +707,13 @@ impl Demo {
             .filter(|l| !l.starts_with("::add-mask::"))
             .collect::<Vec<_>>()
             .join("\n");
-        for secret in [GITHUB_TOKEN, DO_TOKEN] {
+        for secret in [GITHUB_TOKEN, DO_TOKEN]
+            .into_iter()
+            .chain(self.secrets.iter().map(String::as_str))
+        {
             anyhow::ensure!(
                 !text.contains(secret),
-                "{tool} leaked a token into its log, outputs or summary"
+                "{tool} leaked a secret into its log, outputs or summary"
             );
         }
         self.stages.push(Stage {
@@ -566,13 +752,25 @@ impl Demo {
         let gh_calls = self.gh.exchanges().len();
         let do_calls = self.dosim.exchanges().len();
         say(&format!(
-            "API calls: GitHub stand-in {gh_calls}, DigitalOcean stand-in {do_calls}; no token appeared in any log, output or summary"
+            "API calls: GitHub stand-in {gh_calls}, DigitalOcean stand-in {do_calls}; no token{} appeared in any log, output or summary",
+            if self.droplet_ran {
+                ", SSH key or env file secret"
+            } else {
+                ""
+            }
         ));
-        say(if all_ok {
-            "pipeline ok: the good release reached production; the bad one was caught by smoke-test and rolled back"
+        if !all_ok {
+            say("pipeline NOT ok: see the stages marked ✘ above");
+        } else if self.droplet_ran {
+            say(
+                "pipeline ok: the good release reached production; the bad one was caught by smoke-test and rolled back; \
+                 on the Droplet, the good release went live blue-green and the bad one was switched back automatically",
+            );
         } else {
-            "pipeline NOT ok: see the stages marked ✘ above"
-        });
+            say(
+                "pipeline ok: the good release reached production; the bad one was caught by smoke-test and rolled back",
+            );
+        }
         all_ok
     }
 }
@@ -597,6 +795,43 @@ fn print_log(out: &RunOutput, verbose: bool) {
 
 fn output(out: &RunOutput, name: &str) -> String {
     out.outputs.get(name).cloned().unwrap_or_default()
+}
+
+/// The first host row of a droplet-compose step summary: host, release, colour, result, timings,
+/// evidence (code spans unwrapped).
+fn summary_row(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .find(|l| l.starts_with("| `") && l.contains('@'))
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("| ")
+                .trim_end_matches(" |")
+                .split(" | ")
+                .map(|c| {
+                    c.strip_prefix('`')
+                        .and_then(|c| c.strip_suffix('`'))
+                        .filter(|c| !c.contains('`'))
+                        .unwrap_or(c)
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// do-deploy's own time for the proxy switch, from `traffic switched to … in N ms`.
+fn switch_ms(log: &str) -> Option<u64> {
+    log.lines()
+        .filter(|l| l.contains("traffic switched to "))
+        .find_map(|l| {
+            l.trim_end()
+                .strip_suffix(" ms")?
+                .rsplit_once(" in ")?
+                .1
+                .parse()
+                .ok()
+        })
 }
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
@@ -633,4 +868,35 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_droplet_report_reads_the_host_row_and_the_switch_time() {
+        let summary = "### do-deploy: release `r1` of `example-app`\n\n**Live** on every host.\n\n\
+            | host | release | colour | result | timings | evidence |\n|---|---|---|---|---|---|\n\
+            | `root@10.250.3.11` | `r1` | blue | live | connect 0.1s, up 1.2s, health gate 2.0s | `web` runs sha256:aa |\n";
+        assert_eq!(
+            summary_row(summary),
+            [
+                "root@10.250.3.11",
+                "r1",
+                "blue",
+                "live",
+                "connect 0.1s, up 1.2s, health gate 2.0s",
+                "`web` runs sha256:aa"
+            ]
+        );
+        assert!(summary_row("no table").is_empty());
+        for (log, ms) in [
+            ("root@h: traffic switched to `r1` (green) in 41 ms\n", Some(41)),
+            ("root@h: traffic switched back to `r0`\n", None),
+            ("root@h: pulling images\n", None),
+        ] {
+            assert_eq!(switch_ms(log), ms, "{log}");
+        }
+    }
 }

@@ -273,11 +273,6 @@ fn inputs_are_checked_before_any_request() {
     let before = stand.sim().exchanges().len();
     let (yaml, _) = service_spec("shop-inputs", "v1");
     for (name, value, want) in [
-        (
-            "target",
-            "droplet-compose",
-            "target `droplet-compose` is not supported yet",
-        ),
         ("target", "doks", "target `doks` is not supported yet"),
         ("images", "api=quay.io/octo/api:1", "App Platform pulls from DOCR"),
         (

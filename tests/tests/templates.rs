@@ -351,6 +351,37 @@ fn check_step_uses(
             problems.push(format!("{path}'s required input `{name}` is not given"));
         }
     }
+    problems.extend(required_by_target(&path, step.get("with"), &given));
+    problems
+}
+
+/// Inputs an action needs only for some of its targets (the action can't mark them `required`).
+fn required_by_target(path: &str, with: Option<&Value>, given: &[String]) -> Vec<String> {
+    if path != "do-deploy" {
+        return Vec::new();
+    }
+    let target = with
+        .and_then(|w| w.get("target"))
+        .and_then(Value::as_str)
+        .unwrap_or("app-platform");
+    let has = |k: &str| given.iter().any(|g| g == k);
+    let mut problems = Vec::new();
+    let mut need = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(format!("do-deploy with `target: {target}` needs {what}, which is not given"));
+        }
+    };
+    match target {
+        "app-platform" => need(has("token"), "`token`"),
+        "droplet-compose" => {
+            need(has("ssh-key"), "`ssh-key`");
+            need(has("known-hosts") || has("host-fingerprints"), "`known-hosts` or `host-fingerprints`");
+            need(has("hosts") || has("droplet-tag"), "`hosts` or `droplet-tag`");
+            need(has("images"), "`images`");
+            need(!has("droplet-tag") || has("token"), "`token` (for `droplet-tag`)");
+        }
+        _ => {}
+    }
     problems
 }
 
@@ -964,7 +995,7 @@ fn fixtures_each_show_exactly_their_problem() {
         ),
         (
             "missing-required-input.yml",
-            "do-deploy's required input `token` is not given",
+            "do-deploy with `target: app-platform` needs `token`, which is not given",
         ),
         (
             "unknown-action.yml",

@@ -51,6 +51,8 @@ pub struct HostReport {
     pub evidence: Vec<String>,
     /// Whether the failure is the user's configuration (exit 2 when nothing changed anywhere).
     pub input_error: bool,
+    /// Whether the host could not be reached (exit 3 when nothing changed anywhere).
+    pub unreachable: bool,
 }
 
 /// Everything one host's deploy needs.
@@ -256,6 +258,7 @@ pub async fn open<'a, 'b>(
         phases: Vec::new(),
         evidence: Vec::new(),
         input_error: false,
+        unreachable: false,
     };
     let started = Instant::now();
     ctx.runner.info(&format!("{host}: connecting (host key pinned)"));
@@ -266,6 +269,7 @@ pub async fn open<'a, 'b>(
         Ok(s) => Arc::new(s),
         Err(e) => {
             report.input_error = e.is_input();
+            report.unreachable = !e.is_input();
             report.result = HostResult::Failed(format!("preflight: {e}"));
             return Err(report);
         }
@@ -324,6 +328,7 @@ fn empty_report() -> HostReport {
         phases: Vec::new(),
         evidence: Vec::new(),
         input_error: false,
+        unreachable: false,
     }
 }
 
@@ -381,8 +386,8 @@ echo \"images=$(df -Pk \"$root\" | awk 'NR==2 {{print $4}}')\""
     if let Some(login) = &plan.registry_login {
         let script = format!(
             "docker login --username {} --password-stdin {} >/dev/null",
-            quote(&login.0),
-            quote(&login.1)
+            quote(&login.1),
+            quote(&login.0)
         );
         run.step("registry login", &script, Some(login.2.expose().as_bytes()))
             .await?;

@@ -775,6 +775,23 @@ async fn deploy(
         }
         return Err(input(message.clone(), None));
     }
+    // A host that could not be reached before anything changed: the network broke (exit 3, worth a retry).
+    if let Some(r) = reports.iter().find(|r| r.unreachable)
+        && reports
+            .iter()
+            .all(|r| r.unreachable || r.input_error || matches!(r.result, HostResult::Untouched))
+        && let HostResult::Failed(message) = &r.result
+    {
+        if let Some(rec) = &record {
+            rec.status(runner, "error", None, message).await;
+        }
+        return Err(Error::Runtime {
+            message: format!("{}: {message}; no host was changed", r.host),
+            hint: Some(
+                "check that the runner can reach the host's SSH port, then run the job again".to_owned(),
+            ),
+        });
+    }
     let ending = ending(&reports);
     let first = reports.first();
     let outputs = Outputs {

@@ -310,6 +310,15 @@ fn a_wrong_host_key_is_refused_before_any_command() {
         !new.contains("Accepted publickey"),
         "no session was opened:\n{new}"
     );
+    // A host that does not answer: the network broke before anything changed (exit 3).
+    let fp = d.fingerprint().to_owned();
+    let out = run(&step(&ground, d, &v1, "A=1")
+        .input("hosts", format!("root@{}:2222", d.ip()))
+        .input("known-hosts", "")
+        .input("host-fingerprints", fp)
+        .input("connect-timeout", "5s"));
+    assert_eq!(out.code, Some(3), "{}", log(&out));
+    assert!(out.stderr.contains("no host was changed"), "{}", log(&out));
     // And without any pin it is refused before connecting at all.
     let out = run(&step(&ground, d, &v1, "A=1").input("known-hosts", ""));
     assert_eq!(out.code, Some(2), "{}", log(&out));
@@ -427,8 +436,22 @@ fn recreate_replaces_in_place_and_brings_the_previous_release_back() {
             .input("proxy", "none")
             .input("route", "web:8080")
     };
-    let out = run(&recreate(&v1, "GREETING=one"));
+    // With a registry login on the host: the password goes over stdin, never into anything printed.
+    let password = "registry-pa55word-on-stdin";
+    let out = run(&recreate(&v1, "GREETING=one")
+        .input("registry", ground.registry())
+        .input("registry-username", "ci")
+        .input("registry-password", password));
     assert_eq!(out.code, Some(0), "{}", log(&out));
+    let shown: Vec<String> = format!("{}\n{}", out.all_text(), log(&out))
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("::add-mask::"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !shown.iter().any(|l| l.contains(password)),
+        "the registry password was shown"
+    );
     assert_eq!(
         running(d, "app", "GREETING"),
         [("web".to_owned(), v1.clone(), "one".to_owned())]

@@ -1399,26 +1399,10 @@ fn parse_http_url(raw: &str) -> Result<Url, String> {
     }
 }
 
-/// Environment variable and capture names that hold secrets.
+/// Environment variable, capture and header names that hold secrets: the toolkit's one heuristic
+/// ([`ops_core::secret::looks_secret`]), so a value do-deploy masks is masked here too.
 pub fn looks_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "pwd",
-        "key",
-        "auth",
-        "cookie",
-        "session",
-        "credential",
-        "private",
-        "jwt",
-        "bearer",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle))
+    ops_core::secret::looks_secret(name)
 }
 
 /// Headers whose values are secret.

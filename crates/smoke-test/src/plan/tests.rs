@@ -470,6 +470,10 @@ fn secret_names_table() {
         ("DB_PASSWORD", true),
         ("session_id", true),
         ("X-Api-Key", true),
+        // missed before: do-deploy's heuristic had them, this one did not
+        ("SMTP_PASS", true),
+        ("SENTRY_DSN", true),
+        ("DATABASE_URL", true),
         ("GITHUB_SHA", false),
         ("BASE_URL", false),
     ] {

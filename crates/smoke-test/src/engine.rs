@@ -142,9 +142,12 @@ impl Engine<'_> {
                     self.runner.mask(credential.trim());
                 }
             }
+            // a header is secret by its name, or because a secret (`${API_TOKEN}`, a secret capture)
+            // went into its value: either way it is not sent on to another host after a redirect
+            let sensitive = h.sensitive || self.runner.redact(&value) != value;
             let mut value = HeaderValue::from_str(&value)
                 .map_err(|_| format!("header `{}` has a value that HTTP does not allow", h.name))?;
-            value.set_sensitive(h.sensitive);
+            value.set_sensitive(sensitive);
             headers.append(h.name.clone(), value);
         }
         let body = match &check.body {

@@ -4,13 +4,21 @@
 //! (`tls_info`), a redirect policy per check, extra trusted roots, no retries (the readiness wait has its
 //! own narrower retry rule), and the transport error kind (refused, reset, timeout, TLS) to decide
 //! between `<failure>` and `<error>`.
+//!
+//! Redirects are followed here rather than by reqwest: on a redirect to another origin reqwest drops
+//! `Authorization` and `Cookie` only, and a check's secret headers (`X-Api-Key`, anything
+//! [`is_sensitive_header`](crate::plan::is_sensitive_header) says or a `${SECRET}` filled) went along.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes_cap::read_capped;
-use http::{HeaderMap, Method, StatusCode};
+use http::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
+    TRANSFER_ENCODING, WWW_AUTHENTICATE,
+};
+use http::{HeaderMap, HeaderName, Method, StatusCode};
 use url::Url;
 
 /// Bodies larger than this are cut (asserts see the first 8 MiB).
@@ -103,12 +111,12 @@ pub struct Outgoing {
     pub insecure: bool,
 }
 
-/// Clients by (redirect limit, insecure), sharing the extra roots, so connections are reused across
-/// checks with the same policy.
+/// Clients by certificate policy (`insecure`), sharing the extra roots, so connections are reused
+/// across checks with the same policy. None follows redirects itself: [`Pool::send`] does.
 #[derive(Debug)]
 pub struct Pool {
     roots: Vec<reqwest::Certificate>,
-    clients: Mutex<HashMap<(usize, bool), reqwest::Client>>,
+    clients: Mutex<HashMap<bool, reqwest::Client>>,
 }
 
 impl Pool {
@@ -121,22 +129,17 @@ impl Pool {
         }
     }
 
-    fn client(&self, redirects: usize, insecure: bool) -> Result<reqwest::Client, reqwest::Error> {
+    fn client(&self, insecure: bool) -> Result<reqwest::Client, reqwest::Error> {
         let mut clients = self
             .clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(client) = clients.get(&(redirects, insecure)) {
+        if let Some(client) = clients.get(&insecure) {
             return Ok(client.clone());
         }
-        let policy = if redirects == 0 {
-            reqwest::redirect::Policy::none()
-        } else {
-            reqwest::redirect::Policy::limited(redirects)
-        };
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("ops-actions-smoke-test/", env!("CARGO_PKG_VERSION")))
-            .redirect(policy)
+            .redirect(reqwest::redirect::Policy::none())
             .tls_info(true)
             .connect_timeout(Duration::from_secs(10))
             .tls_danger_accept_invalid_certs(insecure);
@@ -144,11 +147,13 @@ impl Pool {
             builder = builder.tls_certs_merge(self.roots.iter().cloned());
         }
         let client = builder.build()?;
-        clients.insert((redirects, insecure), client.clone());
+        clients.insert(insecure, client.clone());
         Ok(client)
     }
 
-    /// Sends `request` once; never retries.
+    /// Sends `request` once (never retries), following up to `request.redirects` redirects within
+    /// the request's timeout: to another origin without the secret headers, and a 303 (or a 301/302
+    /// after a POST) as a `GET` without the body, as reqwest and browsers do.
     pub async fn send(&self, request: &Outgoing) -> Result<Exchange, TransportError> {
         let start = Instant::now();
         let fail = |kind, detail: String| TransportError {
@@ -157,19 +162,69 @@ impl Pool {
             elapsed: start.elapsed(),
         };
         let client = self
-            .client(request.redirects, request.insecure)
+            .client(request.insecure)
             .map_err(|e| fail(TransportKind::Other, root_cause(&e)))?;
-        let mut builder = client
-            .request(request.method.clone(), request.url.clone())
-            .headers(request.headers.clone())
-            .timeout(request.timeout);
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| fail(classify(&e), root_cause(&e)))?;
+        let mut method = request.method.clone();
+        let mut url = request.url.clone();
+        let mut headers = request.headers.clone();
+        let mut body = request.body.clone();
+        let mut followed = 0;
+        let response = loop {
+            let Some(left) = request
+                .timeout
+                .checked_sub(start.elapsed())
+                .filter(|d| !d.is_zero())
+            else {
+                return Err(fail(TransportKind::Timeout, "operation timed out".to_owned()));
+            };
+            let mut builder = client
+                .request(method.clone(), url.clone())
+                .headers(headers.clone())
+                .timeout(left);
+            if let Some(body) = &body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| fail(classify(&e), root_cause(&e)))?;
+            let status = response.status();
+            if request.redirects == 0 || !is_redirect(status) {
+                break response;
+            }
+            let Some(location) = response.headers().get(LOCATION) else {
+                break response;
+            };
+            if followed == request.redirects {
+                return Err(fail(TransportKind::Other, "too many redirects".to_owned()));
+            }
+            followed += 1;
+            let next = location
+                .to_str()
+                .ok()
+                .and_then(|l| url.join(l.trim()).ok())
+                .filter(|next| matches!(next.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    fail(
+                        TransportKind::Other,
+                        format!("bad redirect: `Location` is not an http(s) URL (status {status})"),
+                    )
+                })?;
+            if next.origin() != url.origin() {
+                strip_secret_headers(&mut headers);
+            }
+            if (status == StatusCode::SEE_OTHER && method != Method::HEAD)
+                || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                    && method == Method::POST)
+            {
+                method = Method::GET;
+                body = None;
+                for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
+                    headers.remove(name);
+                }
+            }
+            url = next;
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let url = response.url().clone();
@@ -190,6 +245,38 @@ impl Pool {
             url,
             certificate,
         })
+    }
+}
+
+/// The statuses a redirect is followed for (not 300, 304 or 305).
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
+/// Drops what must not follow a redirect to another origin: the credentials reqwest drops
+/// (`Authorization`, `Cookie`, `Cookie2`, `Proxy-Authorization`, `WWW-Authenticate`), every header
+/// whose value was marked sensitive (a secret header or a `${SECRET}` in it), and every header whose
+/// name looks secret (`X-Api-Key`, `X-Auth-Token`).
+fn strip_secret_headers(headers: &mut HeaderMap) {
+    let secret: Vec<HeaderName> = headers
+        .iter()
+        .filter(|(name, value)| {
+            value.is_sensitive()
+                || crate::plan::is_sensitive_header(name.as_str())
+                || [&AUTHORIZATION, &COOKIE, &PROXY_AUTHORIZATION, &WWW_AUTHENTICATE].contains(name)
+                || name.as_str() == "cookie2"
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in secret {
+        headers.remove(name);
     }
 }
 

@@ -418,3 +418,141 @@ fn hurl_files_without_a_hurl_binary_exit_3_before_any_request() {
         "no request before the check"
     );
 }
+
+/// The method, headers and body of each request a server saw.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, axum::http::HeaderMap, String)>>>;
+
+/// A server that records the method, the headers and the body of every request to `/landing`, and
+/// redirects: `/away/<status>` to `other`'s `/landing`, `/here/<status>` to its own.
+fn redirecting_server(rt: &tokio::runtime::Runtime, other: Option<String>) -> (String, Seen) {
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, Method, StatusCode, header};
+    use axum::routing::any;
+    let seen: Seen = Seen::default();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let away = other.unwrap_or_else(|| base.clone());
+    let record = seen.clone();
+    let router = axum::Router::new()
+        .route(
+            "/landing",
+            any(move |method: Method, headers: HeaderMap, body: String| {
+                let record = record.clone();
+                async move {
+                    record
+                        .lock()
+                        .expect("record")
+                        .push((method.to_string(), headers, body));
+                    "landed"
+                }
+            }),
+        )
+        .route(
+            "/away/{status}",
+            any(move |Path(status): Path<u16>| {
+                let to = format!("{away}/landing");
+                async move {
+                    (
+                        StatusCode::from_u16(status).expect("a status"),
+                        [(header::LOCATION, to)],
+                    )
+                }
+            }),
+        )
+        .route(
+            "/here/{status}",
+            any(|Path(status): Path<u16>| async move {
+                (
+                    StatusCode::from_u16(status).expect("a status"),
+                    [(header::LOCATION, "/landing")],
+                )
+            }),
+        );
+    rt.spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (base, seen)
+}
+
+/// On a redirect to another host only `Authorization` and `Cookie` were dropped: a secret custom
+/// header (`X-Api-Key`, which smoke-test itself treats as secret) went to the other host.
+#[test]
+fn a_redirect_to_another_host_drops_every_secret_header() {
+    let rt = servers::runtime();
+    let (elsewhere, landed_elsewhere) = redirecting_server(&rt, None);
+    let (origin, landed_here) = redirecting_server(&rt, Some(elsewhere));
+    let f = fake()
+        .env("ANALYTICS_TOKEN", "planted-analytics-3301")
+        .input("base-url", &origin)
+        .input(
+            "checks",
+            r#"
+checks:
+  - name: away
+    url: /away/302
+    headers:
+      X-Api-Key: planted-api-key-9931
+      Authorization: Bearer planted-bearer-5512
+      X-Tracking: "${ANALYTICS_TOKEN}"
+      X-Request-Source: smoke
+    expect: {status: 200, body: landed}
+  - name: away with a body
+    method: POST
+    url: /away/307
+    headers:
+      X-Api-Key: planted-api-key-9931
+    json: {kept: true}
+    expect: {status: 200}
+  - name: see other
+    method: POST
+    url: /away/303
+    json: {dropped: true}
+    expect: {status: 200}
+  - name: here
+    url: /here/301
+    headers:
+      X-Api-Key: planted-api-key-9931
+    expect: {status: 200}
+"#,
+        );
+    let out = run(&f);
+    assert_eq!(out.code, Some(0), "{}", dump(&out));
+
+    let elsewhere = landed_elsewhere.lock().unwrap().clone();
+    assert_eq!(elsewhere.len(), 3, "{elsewhere:?}");
+    for (method, headers, _) in &elsewhere {
+        for name in ["x-api-key", "authorization", "x-tracking", "cookie"] {
+            assert!(
+                headers.get(name).is_none(),
+                "`{name}` followed a {method} to another host: {headers:?}"
+            );
+        }
+    }
+    let get = elsewhere
+        .iter()
+        .find(|(_, h, _)| h.get("x-request-source").is_some());
+    assert!(
+        get.is_some(),
+        "headers that are not secret still go along: {elsewhere:?}"
+    );
+    // a 307 keeps the method and the body; a 303 turns a POST into a GET without one
+    assert!(
+        elsewhere
+            .iter()
+            .any(|(m, _, body)| m == "POST" && body.contains("\"kept\":true")),
+        "{elsewhere:?}"
+    );
+    assert!(
+        elsewhere.iter().any(|(m, _, body)| m == "GET" && body.is_empty()),
+        "{elsewhere:?}"
+    );
+    // on the same origin the check's headers stay
+    let here = landed_here.lock().unwrap().clone();
+    assert_eq!(here.len(), 1, "{here:?}");
+    assert_eq!(
+        here[0].1.get("x-api-key").and_then(|v| v.to_str().ok()),
+        Some("planted-api-key-9931")
+    );
+}

@@ -368,14 +368,19 @@ fn required_by_target(path: &str, with: Option<&Value>, given: &[String]) -> Vec
     let mut problems = Vec::new();
     let mut need = |ok: bool, what: &str| {
         if !ok {
-            problems.push(format!("do-deploy with `target: {target}` needs {what}, which is not given"));
+            problems.push(format!(
+                "do-deploy with `target: {target}` needs {what}, which is not given"
+            ));
         }
     };
     match target {
         "app-platform" => need(has("token"), "`token`"),
         "droplet-compose" => {
             need(has("ssh-key"), "`ssh-key`");
-            need(has("known-hosts") || has("host-fingerprints"), "`known-hosts` or `host-fingerprints`");
+            need(
+                has("known-hosts") || has("host-fingerprints"),
+                "`known-hosts` or `host-fingerprints`",
+            );
             need(has("hosts") || has("droplet-tag"), "`hosts` or `droplet-tag`");
             need(has("images"), "`images`");
             need(!has("droplet-tag") || has("token"), "`token` (for `droplet-tag`)");

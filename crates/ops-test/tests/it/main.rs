@@ -7,5 +7,6 @@ mod digitalocean;
 mod droplet;
 mod faults;
 mod github;
+mod kubernetes;
 mod ops_sim;
 mod support;

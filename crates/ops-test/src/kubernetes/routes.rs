@@ -1,0 +1,792 @@
+//! The resource endpoints: get, list, watch, create, replace, server-side apply, merge patch,
+//! delete, pod logs, access reviews; and the checks every request passes first (RBAC, the
+//! description).
+
+use std::collections::BTreeSet;
+
+use http::Method;
+use serde_json::{Value, json};
+
+use super::contract;
+use super::store::{
+    Kind, Requirement, at, fields_match, labels_match, leaves, merge_patch, parse_selector, selector_of,
+};
+use super::{KubeState, is_watch, status, verb};
+use crate::sim::{Ctx, Reply, Route};
+
+pub(crate) fn all() -> Vec<Route<KubeState>> {
+    const CORE: [&str; 3] = [
+        "/api/{version}/namespaces/{namespace}/{resource}",
+        "/api/{version}/namespaces/{namespace}/{resource}/{name}",
+        "/api/{version}/namespaces/{namespace}/{resource}/{name}/{sub}",
+    ];
+    const GROUPS: [&str; 3] = [
+        "/apis/{group}/{version}/namespaces/{namespace}/{resource}",
+        "/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}",
+        "/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}/{sub}",
+    ];
+    let mut routes = Vec::new();
+    for [collection, item, sub] in [CORE, GROUPS] {
+        routes.extend([
+            Route::new(Method::GET, collection, list),
+            Route::new(Method::POST, collection, create),
+            Route::new(Method::GET, item, get),
+            Route::new(Method::PUT, item, replace),
+            Route::new(Method::PATCH, item, patch),
+            Route::new(Method::DELETE, item, delete),
+            Route::new(Method::GET, sub, subresource),
+        ]);
+    }
+    routes.push(Route::new(
+        Method::GET,
+        "/api/{version}/namespaces/{namespace}",
+        namespace,
+    ));
+    routes.push(Route::new(
+        Method::POST,
+        "/apis/{group}/{version}/{resource}",
+        cluster_create,
+    ));
+    routes
+}
+
+/// Group, version and resource of a request's path, and the kind served there.
+fn target(ctx: &Ctx) -> Option<Kind> {
+    let kind = Kind::by_resource(ctx.param("resource"))?;
+    (kind.group == ctx.param("group") && kind.version == ctx.param("version")).then_some(kind)
+}
+
+fn not_found(kind: &Kind, name: &str) -> Reply {
+    status(
+        404,
+        "NotFound",
+        &format!("{} \"{name}\" not found", kind.qualified()),
+        Some(json!({"name": name, "group": kind.group, "kind": kind.resource})),
+    )
+}
+
+fn unknown(ctx: &Ctx) -> Reply {
+    status(
+        404,
+        "NotFound",
+        &format!(
+            "the server could not find the requested resource ({} {})",
+            ctx.method, ctx.path
+        ),
+        None,
+    )
+}
+
+fn namespace_missing(state: &KubeState, ns: &str) -> Option<Reply> {
+    (!state.namespaces.contains(ns)).then(|| {
+        status(
+            404,
+            "NotFound",
+            &format!("namespaces \"{ns}\" not found"),
+            Some(json!({"name": ns, "kind": "namespaces"})),
+        )
+    })
+}
+
+/// 403 for a request the RBAC table denies, worded like the API server.
+pub(crate) fn forbidden(state: &KubeState, ctx: &Ctx) -> Option<Reply> {
+    let segments: Vec<&str> = ctx.path.trim_matches('/').split('/').collect();
+    let (group, rest) = match segments.as_slice() {
+        ["api", _version, rest @ ..] => ("", rest),
+        ["apis", group, _version, rest @ ..] => (*group, rest),
+        _ => return None,
+    };
+    let (namespace, resource, name) = match rest {
+        ["namespaces", ns, resource, tail @ ..] => (Some(*ns), *resource, tail.first().copied()),
+        [resource] => (None, *resource, None),
+        _ => return None,
+    };
+    let verb = verb(&ctx.method, name.is_some(), is_watch(ctx));
+    if !state
+        .denied
+        .contains(&(verb.to_owned(), group.to_owned(), resource.to_owned()))
+    {
+        return None;
+    }
+    let qualified = if group.is_empty() {
+        resource.to_owned()
+    } else {
+        format!("{resource}.{group}")
+    };
+    let subject = name.map_or_else(|| qualified.clone(), |n| format!("{qualified} \"{n}\""));
+    let scope = namespace.map_or_else(
+        || "at the cluster scope".to_owned(),
+        |ns| format!("in the namespace \"{ns}\""),
+    );
+    Some(status(
+        403,
+        "Forbidden",
+        &format!(
+            "{subject} is forbidden: User \"system:serviceaccount:ci:deployer\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+        ),
+        Some(json!({"name": name.unwrap_or_default(), "group": group, "kind": resource})),
+    ))
+}
+
+fn content_type(ctx: &Ctx) -> String {
+    ctx.header("content-type")
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The body as JSON, or as YAML for an apply patch.
+fn body(ctx: &Ctx) -> Result<Value, Box<Reply>> {
+    let text = std::str::from_utf8(&ctx.body)
+        .map_err(|_| Box::new(status(400, "BadRequest", "the body is not UTF-8", None)))?;
+    let parsed = if content_type(ctx) == "application/apply-patch+yaml" {
+        serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_str::<Value>(text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| {
+        Box::new(status(
+            400,
+            "BadRequest",
+            &format!("error decoding the body: {e}"),
+            None,
+        ))
+    })
+}
+
+/// Holds a request to the description as written before any handler runs; an apply patch is
+/// held to the schema of the object it applies (the description types it as a bare `Patch`).
+pub(crate) fn check_request(ctx: &Ctx) -> Option<Reply> {
+    let contract = match contract::vendored() {
+        Ok(c) => c,
+        Err(e) => {
+            return Some(status(
+                500,
+                "InternalError",
+                &format!("the stand-in cannot read its API description: {e}"),
+                None,
+            ));
+        }
+    };
+    let ty = content_type(ctx);
+    let (method, parsed) = match ctx.method {
+        Method::POST | Method::PUT => (ctx.method.clone(), body(ctx).ok()),
+        Method::PATCH if ty == "application/apply-patch+yaml" => (Method::PUT, body(ctx).ok()),
+        _ => (ctx.method.clone(), None),
+    };
+    if parsed.is_none() && matches!(ctx.method, Method::POST | Method::PUT) {
+        return None; // the handler answers what cannot be parsed
+    }
+    // The API server reads `1` and `0` as booleans too (`?watch=1`); the description types them
+    // as booleans only.
+    let query: Vec<(String, String)> = ctx
+        .query
+        .iter()
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v.as_str()) {
+                ("watch" | "allowWatchBookmarks" | "force", "1") => "true".to_owned(),
+                ("watch" | "allowWatchBookmarks" | "force", "0") => "false".to_owned(),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let found = contract::check_request(&contract, &method, &ctx.path, &query, parsed.as_ref());
+    // A path outside the description is the handler's to refuse (404), not a malformed request.
+    let found: Vec<_> = found.into_iter().filter(|v| !v.operation.is_empty()).collect();
+    if found.is_empty() {
+        return None;
+    }
+    let message = found
+        .iter()
+        .map(|v| format!("{}: {}", v.location, v.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(status(
+        400,
+        "BadRequest",
+        &format!("the request does not match the API: {message}"),
+        None,
+    ))
+}
+
+fn list_of(kind: &Kind, state: &KubeState, items: Vec<Value>) -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "kind": format!("{}List", kind.kind),
+            "apiVersion": kind.api_version(),
+            "metadata": {"resourceVersion": state.rv.to_string()},
+            "items": items,
+        }),
+    )
+}
+
+/// The label and field selectors of a list or watch.
+struct Selector<'a> {
+    labels: Vec<Requirement>,
+    fields: Option<&'a str>,
+}
+
+impl<'a> Selector<'a> {
+    fn of(ctx: &'a Ctx) -> Result<Self, Box<Reply>> {
+        let labels = match ctx.query("labelSelector") {
+            Some(text) => parse_selector(text).ok_or_else(|| {
+                Box::new(status(
+                    400,
+                    "BadRequest",
+                    &format!("unable to parse requirement: `{text}`"),
+                    None,
+                ))
+            })?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            labels,
+            fields: ctx.query("fieldSelector"),
+        })
+    }
+
+    fn matches(&self, object: &Value) -> bool {
+        labels_match(&self.labels, &object["metadata"]["labels"])
+            && self.fields.is_none_or(|f| fields_match(f, object))
+    }
+}
+
+fn list(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    let ns = ctx.param("namespace");
+    if is_watch(ctx) {
+        return watch(state, ctx, kind);
+    }
+    let selector = match Selector::of(ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let items: Vec<Value> = state
+        .list(kind.resource, ns)
+        .into_iter()
+        .filter(|o| selector.matches(o))
+        .collect();
+    list_of(&kind, state, items)
+}
+
+/// Everything that happened since the `resourceVersion` asked for (all objects as `ADDED` when
+/// none or `0`), one JSON event a line; a bookmark when nothing did, so the watch is not empty.
+fn watch(state: &KubeState, ctx: &Ctx, kind: Kind) -> Reply {
+    let ns = ctx.param("namespace");
+    let since = ctx
+        .query("resourceVersion")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let selector = match Selector::of(ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let line = |ty: &str, object: &Value| json!({"type": ty, "object": object}).to_string();
+    let mut lines: Vec<String> = if since == 0 {
+        state
+            .list(kind.resource, ns)
+            .iter()
+            .filter(|o| selector.matches(o))
+            .map(|o| line("ADDED", o))
+            .collect()
+    } else {
+        state
+            .changes
+            .iter()
+            .filter(|c| c.rv > since && c.resource == kind.resource && c.namespace == ns)
+            .filter(|c| selector.matches(&c.object))
+            .map(|c| line(c.kind, &c.object))
+            .collect()
+    };
+    if lines.is_empty() && matches!(ctx.query("allowWatchBookmarks"), Some("true" | "1")) {
+        lines.push(
+            json!({"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version(),
+                "metadata": {"resourceVersion": state.rv.to_string()}}})
+            .to_string(),
+        );
+    }
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Reply::text(200, "application/json", text)
+}
+
+fn get(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    let name = ctx.param("name");
+    state
+        .get(kind.resource, ctx.param("namespace"), name)
+        .map_or_else(|| not_found(&kind, name), |o| Reply::json(200, &o))
+}
+
+fn subresource(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    let (ns, name) = (ctx.param("namespace"), ctx.param("name"));
+    let Some(object) = state.get(kind.resource, ns, name) else {
+        return not_found(&kind, name);
+    };
+    match (kind.resource, ctx.param("sub")) {
+        ("deployments", "status") => Reply::json(200, &object),
+        ("pods", "log") => {
+            let mut lines = state.pod_logs(ns, name);
+            if let Some(n) = ctx.query("tailLines").and_then(|n| n.parse::<usize>().ok()) {
+                let skip = lines.len().saturating_sub(n);
+                lines.drain(..skip);
+            }
+            let mut text = lines.join("\n");
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            Reply::text(200, "text/plain", text)
+        }
+        _ => unknown(ctx),
+    }
+}
+
+fn namespace(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let name = ctx.param("namespace");
+    if ctx.param("version") != "v1" || !state.namespaces.contains(name) {
+        return status(
+            404,
+            "NotFound",
+            &format!("namespaces \"{name}\" not found"),
+            Some(json!({"name": name, "kind": "namespaces"})),
+        );
+    }
+    Reply::json(
+        200,
+        &json!({"kind": "Namespace", "apiVersion": "v1",
+        "metadata": {"name": name, "uid": format!("5eed0000-0000-4000-8000-{:012x}", name.len()),
+            "creationTimestamp": "2026-01-01T00:00:00Z", "resourceVersion": "1"},
+        "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+    )
+}
+
+/// Admission: what the API server refuses before it stores a write.
+fn admit(state: &KubeState, kind: &Kind, name: &str, object: &Value) -> Option<Reply> {
+    let invalid = |message: String| {
+        status(
+            422,
+            "Invalid",
+            &format!(
+                "{}.{} \"{name}\" is invalid: {message}",
+                kind.kind,
+                if kind.group.is_empty() { "" } else { kind.group }
+            )
+            .replace(". \"", " \""),
+            Some(json!({"name": name, "group": kind.group, "kind": kind.kind})),
+        )
+    };
+    if let Some((_, _, message)) = state
+        .rejections
+        .iter()
+        .find(|(k, n, _)| k == kind.kind && n == name)
+    {
+        return Some(invalid(message.clone()));
+    }
+    if kind.kind == "Deployment" {
+        let selector = selector_of(&object["spec"]["selector"]);
+        let labels = &object["spec"]["template"]["metadata"]["labels"];
+        if selector.is_empty() {
+            return Some(invalid("spec.selector: Required value".to_owned()));
+        }
+        if !labels_match(&selector, labels) {
+            return Some(invalid(format!(
+                "spec.template.metadata.labels: Invalid value: {labels}: `selector` does not match template `labels`"
+            )));
+        }
+        if object["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+        {
+            return Some(invalid(
+                "spec.template.spec.containers: Required value".to_owned(),
+            ));
+        }
+    }
+    None
+}
+
+fn writable(kind: &Kind, ctx: &Ctx) -> Option<Reply> {
+    (!kind.writable).then(|| {
+        status(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "the stand-in keeps {} itself; {} is not served",
+                kind.resource, ctx.method
+            ),
+            None,
+        )
+    })
+}
+
+fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    if let Some(r) = writable(&kind, ctx) {
+        return r;
+    }
+    let ns = ctx.param("namespace").to_owned();
+    if let Some(r) = namespace_missing(state, &ns) {
+        return r;
+    }
+    let object = match body(ctx) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let Some(name) = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return status(
+            422,
+            "Invalid",
+            &format!(
+                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                kind.kind
+            ),
+            None,
+        );
+    };
+    if state.get(kind.resource, &ns, &name).is_some() {
+        return status(
+            409,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", kind.qualified()),
+            Some(json!({"name": name, "group": kind.group, "kind": kind.resource})),
+        );
+    }
+    if let Some(r) = admit(state, &kind, &name, &object) {
+        return r;
+    }
+    let object = state.stamp(kind, &ns, object, None);
+    state.write(kind, &ns, &name, object, "ADDED");
+    let stored = state.get(kind.resource, &ns, &name).unwrap_or_default();
+    Reply::json(201, &stored)
+}
+
+fn replace(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    if let Some(r) = writable(&kind, ctx) {
+        return r;
+    }
+    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let object = match body(ctx) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let Some(existing) = state.get(kind.resource, &ns, &name) else {
+        return not_found(&kind, &name);
+    };
+    let sent_rv = object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str);
+    if sent_rv.is_some_and(|rv| Some(rv) != existing["metadata"]["resourceVersion"].as_str()) {
+        return conflict(&kind, &name);
+    }
+    if let Some(r) = admit(state, &kind, &name, &object) {
+        return r;
+    }
+    let object = state.stamp(kind, &ns, object, Some(&existing));
+    state.write(kind, &ns, &name, object, "MODIFIED");
+    Reply::json(200, &state.get(kind.resource, &ns, &name).unwrap_or_default())
+}
+
+fn conflict(kind: &Kind, name: &str) -> Reply {
+    status(
+        409,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            kind.qualified()
+        ),
+        Some(json!({"name": name, "group": kind.group, "kind": kind.resource})),
+    )
+}
+
+fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    if let Some(r) = writable(&kind, ctx) {
+        return r;
+    }
+    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let patch = match body(ctx) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    match content_type(ctx).as_str() {
+        "application/apply-patch+yaml" => apply(state, ctx, kind, &ns, &name, patch),
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+            let Some(existing) = state.get(kind.resource, &ns, &name) else {
+                return not_found(&kind, &name);
+            };
+            let mut object = existing.clone();
+            merge_patch(&mut object, &patch);
+            if let Some(r) = admit(state, &kind, &name, &object) {
+                return r;
+            }
+            let object = state.stamp(kind, &ns, object, Some(&existing));
+            state.write(kind, &ns, &name, object, "MODIFIED");
+            Reply::json(200, &state.get(kind.resource, &ns, &name).unwrap_or_default())
+        }
+        other => status(
+            415,
+            "UnsupportedMediaType",
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (the stand-in serves all but the first; got `{other}`)"
+            ),
+            None,
+        ),
+    }
+}
+
+/// Server-side apply: creates or merges, with field ownership per manager; a field another
+/// manager set to a different value is a conflict unless `force=true`.
+fn apply(state: &mut KubeState, ctx: &Ctx, kind: Kind, ns: &str, name: &str, applied: Value) -> Reply {
+    let Some(manager) = ctx
+        .query("fieldManager")
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+    else {
+        return status(
+            400,
+            "BadRequest",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            None,
+        );
+    };
+    if let Some(r) = namespace_missing(state, ns) {
+        return r;
+    }
+    let sent_kind = applied["kind"].as_str().unwrap_or_default();
+    let sent_version = applied["apiVersion"].as_str().unwrap_or_default();
+    let sent_name = applied
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if sent_kind != kind.kind || sent_version != kind.api_version() || sent_name != name {
+        return status(
+            400,
+            "BadRequest",
+            &format!(
+                "the applied object (`{sent_version}` `{sent_kind}` \"{sent_name}\") is not the one the URL names (`{}` `{}` \"{name}\")",
+                kind.api_version(),
+                kind.kind
+            ),
+            None,
+        );
+    }
+    let key = (kind.resource, ns.to_owned(), name.to_owned());
+    let existing = state.get(kind.resource, ns, name);
+    let mut fields = Vec::new();
+    for part in [
+        "metadata",
+        "spec",
+        "data",
+        "stringData",
+        "binaryData",
+        "type",
+        "immutable",
+    ] {
+        if let Some(v) = applied.get(part) {
+            leaves(v, &format!(".{part}"), &mut fields);
+        }
+    }
+    fields.retain(|(path, _)| {
+        !matches!(
+            path.as_str(),
+            ".metadata.name" | ".metadata.namespace" | ".metadata.resourceVersion"
+        )
+    });
+    let force = matches!(ctx.query("force"), Some("true" | "1"));
+    if let Some(old) = &existing
+        && !force
+    {
+        let owners = state.managers.get(&key).cloned().unwrap_or_default();
+        let mut conflicts = Vec::new();
+        for (path, value) in &fields {
+            for (other, owned) in &owners {
+                if *other != manager && owned.contains(path) && at(old, path) != Some(value) {
+                    conflicts.push(format!("conflict with \"{other}\": {path}"));
+                }
+            }
+        }
+        if !conflicts.is_empty() {
+            let n = conflicts.len();
+            let plural = if n == 1 { "conflict" } else { "conflicts" };
+            return status(
+                409,
+                "Conflict",
+                &format!("Apply failed with {n} {plural}: {}", conflicts.join("\n")),
+                Some(json!({"name": name, "group": kind.group, "kind": kind.resource,
+                    "causes": conflicts.iter().map(|c| json!({"reason": "FieldManagerConflict", "message": c})).collect::<Vec<_>>()})),
+            );
+        }
+    }
+    let mut object = existing
+        .clone()
+        .unwrap_or_else(|| json!({"metadata": {"name": name}}));
+    // Fields this manager applied before and dropped now are removed (unless another manager owns them).
+    let owners = state.managers.get(&key).cloned().unwrap_or_default();
+    let now: BTreeSet<String> = fields.iter().map(|(p, _)| p.clone()).collect();
+    if let Some(before) = owners.get(&manager) {
+        for dropped in before.difference(&now) {
+            let shared = owners.iter().any(|(m, o)| *m != manager && o.contains(dropped));
+            if !shared {
+                remove_path(&mut object, dropped);
+            }
+        }
+    }
+    for (path, value) in &fields {
+        set_path(&mut object, path, value.clone());
+    }
+    if let Some(r) = admit(state, &kind, name, &object) {
+        return r;
+    }
+    let entry = state.managers.entry(key).or_default();
+    for (m, owned) in entry.iter_mut() {
+        if *m != manager {
+            owned.retain(|p| !now.contains(p));
+        }
+    }
+    entry.insert(manager.clone(), now);
+    let time = state.clock.now_rfc3339();
+    let managed: Vec<Value> = entry
+        .keys()
+        .map(|m| json!({"manager": m, "operation": "Apply", "apiVersion": kind.api_version(), "time": time, "fieldsType": "FieldsV1", "fieldsV1": {}}))
+        .collect();
+    object["metadata"]["managedFields"] = json!(managed);
+    let created = existing.is_none();
+    let object = state.stamp(kind, ns, object, existing.as_ref());
+    state.write(kind, ns, name, object, if created { "ADDED" } else { "MODIFIED" });
+    Reply::json(
+        if created { 201 } else { 200 },
+        &state.get(kind.resource, ns, name).unwrap_or_default(),
+    )
+}
+
+fn set_path(object: &mut Value, path: &str, value: Value) {
+    let mut at = object;
+    for key in path.split('.').filter(|s| !s.is_empty()) {
+        if !at.is_object() {
+            *at = json!({});
+        }
+        at = &mut at[key];
+    }
+    *at = value;
+}
+
+fn remove_path(object: &mut Value, path: &str) {
+    let keys: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut at = object;
+    for key in parents {
+        match at.get_mut(*key) {
+            Some(next) => at = next,
+            None => return,
+        }
+    }
+    if let Some(map) = at.as_object_mut() {
+        map.remove(*last);
+    }
+}
+
+fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    let Some(kind) = target(ctx) else {
+        return unknown(ctx);
+    };
+    if let Some(r) = writable(&kind, ctx) {
+        return r;
+    }
+    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let Some(object) = state.remove(kind, &ns, &name) else {
+        return not_found(&kind, &name);
+    };
+    if kind.kind == "Deployment" {
+        // Background cascading deletion, done at once.
+        let uid = object["metadata"]["uid"].clone();
+        let owned_by = |v: &Value, uid: &Value| {
+            v["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|o| o["uid"] == *uid))
+        };
+        let sets: Vec<Value> = state
+            .list("replicasets", &ns)
+            .into_iter()
+            .filter(|rs| owned_by(rs, &uid))
+            .collect();
+        for rs in sets {
+            let rs_uid = rs["metadata"]["uid"].clone();
+            for pod in state
+                .list("pods", &ns)
+                .into_iter()
+                .filter(|p| owned_by(p, &rs_uid))
+            {
+                let pod_name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                if let Some(k) = Kind::by_resource("pods") {
+                    state.remove(k, &ns, &pod_name);
+                }
+                state.pods.remove(&(ns.clone(), pod_name));
+            }
+            if let (Some(k), Some(n)) = (Kind::by_resource("replicasets"), rs["metadata"]["name"].as_str()) {
+                state.remove(k, &ns, n);
+            }
+        }
+        state.progress.remove(&(ns.clone(), name.clone()));
+    }
+    Reply::json(
+        200,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": {"name": name, "group": kind.group, "kind": kind.resource, "uid": object["metadata"]["uid"]}}),
+    )
+}
+
+/// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`, answered from the RBAC table.
+fn cluster_create(state: &mut KubeState, ctx: &Ctx) -> Reply {
+    if (ctx.param("group"), ctx.param("version"), ctx.param("resource"))
+        != ("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
+    {
+        return unknown(ctx);
+    }
+    let mut review = match body(ctx) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let attrs = &review["spec"]["resourceAttributes"];
+    let field = |k: &str| attrs[k].as_str().unwrap_or_default().to_owned();
+    let denied = state
+        .denied
+        .contains(&(field("verb"), field("group"), field("resource")));
+    review["status"] = if denied {
+        json!({"allowed": false, "reason": "no RBAC policy matched"})
+    } else {
+        json!({"allowed": true, "reason": "RBAC: allowed by the stand-in's table"})
+    };
+    review["kind"] = json!("SelfSubjectAccessReview");
+    review["apiVersion"] = json!("authorization.k8s.io/v1");
+    if !review["metadata"].is_object() {
+        review["metadata"] = json!({});
+    }
+    Reply::json(201, &review)
+}

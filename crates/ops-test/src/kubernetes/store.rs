@@ -1,0 +1,480 @@
+//! The object store: the kinds served, metadata the API server stamps, writes that feed watches,
+//! and label and field selectors.
+
+use serde_json::{Map, Value, json};
+
+use super::{Change, KubeState};
+
+/// A kind the stand-in serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// Plural resource name in URLs (`deployments`).
+    pub resource: &'static str,
+    /// Singular name (`deployment`).
+    pub singular: &'static str,
+    /// API group (`""` for core).
+    pub group: &'static str,
+    /// API version.
+    pub version: &'static str,
+    /// Kind (`Deployment`).
+    pub kind: &'static str,
+    /// Short names kubectl accepts.
+    pub short: &'static [&'static str],
+    /// Whether clients may write it (ReplicaSets, Pods and Events are the cluster's own here).
+    pub writable: bool,
+}
+
+pub(crate) const KINDS: &[Kind] = &[
+    Kind {
+        resource: "deployments",
+        singular: "deployment",
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        short: &["deploy"],
+        writable: true,
+    },
+    Kind {
+        resource: "replicasets",
+        singular: "replicaset",
+        group: "apps",
+        version: "v1",
+        kind: "ReplicaSet",
+        short: &["rs"],
+        writable: false,
+    },
+    Kind {
+        resource: "pods",
+        singular: "pod",
+        group: "",
+        version: "v1",
+        kind: "Pod",
+        short: &["po"],
+        writable: false,
+    },
+    Kind {
+        resource: "configmaps",
+        singular: "configmap",
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        short: &["cm"],
+        writable: true,
+    },
+    Kind {
+        resource: "secrets",
+        singular: "secret",
+        group: "",
+        version: "v1",
+        kind: "Secret",
+        short: &[],
+        writable: true,
+    },
+    Kind {
+        resource: "services",
+        singular: "service",
+        group: "",
+        version: "v1",
+        kind: "Service",
+        short: &["svc"],
+        writable: true,
+    },
+    Kind {
+        resource: "events",
+        singular: "event",
+        group: "",
+        version: "v1",
+        kind: "Event",
+        short: &["ev"],
+        writable: false,
+    },
+    Kind {
+        resource: "leases",
+        singular: "lease",
+        group: "coordination.k8s.io",
+        version: "v1",
+        kind: "Lease",
+        short: &[],
+        writable: true,
+    },
+];
+
+impl Kind {
+    /// The kind served under `resource`.
+    #[must_use]
+    pub fn by_resource(resource: &str) -> Option<Self> {
+        KINDS.iter().find(|k| k.resource == resource).copied()
+    }
+
+    /// The kind named `kind`.
+    #[must_use]
+    pub fn by_kind(kind: &str) -> Option<Self> {
+        KINDS.iter().find(|k| k.kind == kind).copied()
+    }
+
+    /// `apps/v1`, or `v1` for core.
+    #[must_use]
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `deployments.apps`, or `pods` for core: how error messages name the resource.
+    #[must_use]
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.to_owned()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+}
+
+impl KubeState {
+    pub(crate) fn next_rv(&mut self) -> u64 {
+        self.rv += 1;
+        self.rv
+    }
+
+    pub(crate) fn next_serial(&mut self) -> u64 {
+        self.serial += 1;
+        self.serial
+    }
+
+    /// Fills what the API server sets on a write: kind and apiVersion, namespace, uid and
+    /// creation time (kept from `existing`), and a Deployment's defaults and generation.
+    pub(crate) fn stamp(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
+        mut object: Value,
+        existing: Option<&Value>,
+    ) -> Value {
+        if !object.is_object() {
+            object = json!({});
+        }
+        object["kind"] = json!(kind.kind);
+        object["apiVersion"] = json!(kind.api_version());
+        if !object["metadata"].is_object() {
+            object["metadata"] = json!({});
+        }
+        object["metadata"]["namespace"] = json!(namespace);
+        let serial = self.next_serial();
+        let now = self.clock.now_rfc3339();
+        let meta = &mut object["metadata"];
+        match existing {
+            Some(old) => {
+                meta["uid"] = old["metadata"]["uid"].clone();
+                meta["creationTimestamp"] = old["metadata"]["creationTimestamp"].clone();
+            }
+            None => {
+                meta["uid"] = json!(format!("5eed0000-0000-4000-8000-{serial:012x}"));
+                meta["creationTimestamp"] = json!(now);
+            }
+        }
+        if kind.kind == "Deployment" {
+            let spec = &mut object["spec"];
+            if spec.is_object() {
+                let defaults = [
+                    ("replicas", json!(1)),
+                    ("progressDeadlineSeconds", json!(600)),
+                    ("revisionHistoryLimit", json!(10)),
+                    (
+                        "strategy",
+                        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+                    ),
+                ];
+                for (k, v) in defaults {
+                    if spec.get(k).is_none_or(Value::is_null) {
+                        spec[k] = v;
+                    }
+                }
+            }
+            let generation = match existing {
+                None => 1,
+                Some(old) => {
+                    let before = old["metadata"]["generation"].as_i64().unwrap_or(1);
+                    if old["spec"] == object["spec"] {
+                        before
+                    } else {
+                        before + 1
+                    }
+                }
+            };
+            object["metadata"]["generation"] = json!(generation);
+            // The status belongs to the controller: writes to the main resource keep it.
+            object["status"] = existing.map_or_else(|| json!({}), |old| old["status"].clone());
+        }
+        object
+    }
+
+    /// Stores `object` under a new resourceVersion and records the change for watchers.
+    pub(crate) fn write(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        mut object: Value,
+        event: &'static str,
+    ) {
+        let rv = self.next_rv();
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.changes.push(Change {
+            rv,
+            resource: kind.resource,
+            namespace: namespace.to_owned(),
+            kind: event,
+            object: object.clone(),
+        });
+        self.objects
+            .insert((kind.resource, namespace.to_owned(), name.to_owned()), object);
+    }
+
+    /// Removes an object, recording a `DELETED` change; returns it.
+    pub(crate) fn remove(&mut self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {
+        let mut object = self
+            .objects
+            .remove(&(kind.resource, namespace.to_owned(), name.to_owned()))?;
+        let rv = self.next_rv();
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.changes.push(Change {
+            rv,
+            resource: kind.resource,
+            namespace: namespace.to_owned(),
+            kind: "DELETED",
+            object: object.clone(),
+        });
+        self.managers
+            .remove(&(kind.resource, namespace.to_owned(), name.to_owned()));
+        Some(object)
+    }
+}
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Requirement {
+    Equals(String, String),
+    NotEquals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    Absent(String),
+}
+
+/// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`; `None` when it cannot.
+pub(crate) fn parse_selector(text: &str) -> Option<Vec<Requirement>> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.checked_sub(1)?,
+            ',' if depth == 0 => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    let set = |s: &str| -> Option<Vec<String>> {
+        let inner = s.trim().strip_prefix('(')?.strip_suffix(')')?;
+        Some(inner.split(',').map(|v| v.trim().to_owned()).collect())
+    };
+    let mut out = Vec::new();
+    for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let req = if let Some((k, v)) = part.split_once("!=") {
+            Requirement::NotEquals(k.trim().to_owned(), v.trim().to_owned())
+        } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+            Requirement::Equals(k.trim().to_owned(), v.trim().to_owned())
+        } else if let Some((k, v)) = part.split_once(" notin ") {
+            Requirement::NotIn(k.trim().to_owned(), set(v)?)
+        } else if let Some((k, v)) = part.split_once(" in ") {
+            Requirement::In(k.trim().to_owned(), set(v)?)
+        } else if let Some(k) = part.strip_prefix('!') {
+            Requirement::Absent(k.trim().to_owned())
+        } else {
+            Requirement::Exists(part.to_owned())
+        };
+        out.push(req);
+    }
+    Some(out)
+}
+
+/// Whether `labels` satisfy every requirement.
+pub(crate) fn labels_match(requirements: &[Requirement], labels: &Value) -> bool {
+    let get = |k: &str| labels.get(k).and_then(Value::as_str);
+    requirements.iter().all(|r| match r {
+        Requirement::Equals(k, v) => get(k) == Some(v),
+        Requirement::NotEquals(k, v) => get(k) != Some(v),
+        Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+        Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
+        Requirement::Exists(k) => get(k).is_some(),
+        Requirement::Absent(k) => get(k).is_none(),
+    })
+}
+
+/// Whether `object` satisfies a field selector such as `metadata.name=web` or
+/// `involvedObject.kind=Pod,involvedObject.name!=x` (fields by their dotted path).
+pub(crate) fn fields_match(selector: &str, object: &Value) -> bool {
+    selector.split(',').filter(|p| !p.trim().is_empty()).all(|part| {
+        let (path, want, negate) = if let Some((p, v)) = part.split_once("!=") {
+            (p, v, true)
+        } else if let Some((p, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+            (p, v, false)
+        } else {
+            return false;
+        };
+        let pointer = format!("/{}", path.trim().replace('.', "/"));
+        let have = match object.pointer(&pointer) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        (have == want.trim()) != negate
+    })
+}
+
+/// Label selector of a `LabelSelector` object (`matchLabels` and `matchExpressions`).
+pub(crate) fn selector_of(selector: &Value) -> Vec<Requirement> {
+    let mut out: Vec<Requirement> = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    for expr in selector["matchExpressions"].as_array().into_iter().flatten() {
+        let key = expr["key"].as_str().unwrap_or_default().to_owned();
+        let values: Vec<String> = expr["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        out.push(match expr["operator"].as_str().unwrap_or_default() {
+            "In" => Requirement::In(key, values),
+            "NotIn" => Requirement::NotIn(key, values),
+            "Exists" => Requirement::Exists(key),
+            _ => Requirement::Absent(key),
+        });
+    }
+    out
+}
+
+/// JSON merge patch (RFC 7386).
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
+    let Some(patch) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Some(map) = target.as_object_mut() {
+        for (k, v) in patch {
+            if v.is_null() {
+                map.remove(k);
+            } else {
+                merge_patch(map.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// Leaf paths of an applied object (`.spec.replicas`, `.spec.template.spec.containers`): maps
+/// are walked, anything else (lists included) is a leaf.
+pub(crate) fn leaves(value: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
+    match value.as_object() {
+        Some(map) if !map.is_empty() => {
+            for (k, v) in map {
+                leaves(v, &format!("{prefix}.{k}"), out);
+            }
+        }
+        _ => out.push((prefix.to_owned(), value.clone())),
+    }
+}
+
+/// The value at a leaf path.
+pub(crate) fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(value, |v, k| v.get(k))
+}
+
+/// A stable text of a JSON value (keys sorted), for hashing pod templates.
+pub(crate) fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let inner: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_selectors_as_kubectl_writes_them() {
+        let labels = json!({"app": "web", "tier": "front"});
+        let cases = [
+            ("app=web", true),
+            ("app==web,tier=front", true),
+            ("app!=web", false),
+            ("app in (web,api)", true),
+            ("tier notin (front)", false),
+            ("app", true),
+            ("!app", false),
+            ("!missing", true),
+            ("", true),
+        ];
+        for (text, want) in cases {
+            let reqs = parse_selector(text).unwrap();
+            assert_eq!(labels_match(&reqs, &labels), want, "{text}");
+        }
+        assert_eq!(parse_selector("a in (x"), None);
+    }
+
+    #[test]
+    fn field_selectors_by_dotted_path() {
+        let event = json!({"metadata": {"name": "e1"}, "involvedObject": {"kind": "Pod", "name": "web-1"}});
+        let cases = [
+            ("metadata.name=e1", true),
+            ("involvedObject.kind=Pod,involvedObject.name=web-1", true),
+            ("involvedObject.name!=web-1", false),
+            ("metadata.namespace=x", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(fields_match(text, &event), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}, "l": [3]}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}, "l": [3]}));
+    }
+
+    #[test]
+    fn canonical_text_ignores_key_order() {
+        let a: Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": 2, "x": [1, {"q": 1, "p": 2}]}}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a": {"x": [1, {"p": 2, "q": 1}], "y": 2}, "b": 1}"#).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+    }
+}

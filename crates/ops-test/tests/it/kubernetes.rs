@@ -1,0 +1,616 @@
+//! The Kubernetes stand-in: driven by kubectl (a real client nobody here wrote) on scripted
+//! rollouts, and its API behaviour over HTTP (watches, server-side apply, Leases, access reviews,
+//! events and logs, the Deployment controller's bookkeeping).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use ops_test::kubernetes::{Fate, KubeSim, Rollout, kubectl_rollout_status};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{call, client, get, post};
+
+/// kubectl with a kubeconfig (in a temp dir) pointing at a stand-in over plain http.
+pub(crate) struct Kubectl {
+    dir: tempfile::TempDir,
+}
+
+/// What one kubectl run said.
+#[derive(Debug)]
+pub(crate) struct Said {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Kubectl {
+    /// Panics when kubectl is not installed: these tests are what keeps the stand-in honest.
+    pub(crate) fn new(url: &str) -> Self {
+        Command::new("kubectl")
+            .args(["version", "--client"])
+            .output()
+            .expect("kubectl is installed (it comes with the machine's Google Cloud SDK)");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: {url}\n\
+             users:\n- name: ci\n  user:\n    token: sim-token\n\
+             contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: ci\n    namespace: default\n\
+             current-context: sim\n"
+        );
+        std::fs::write(dir.path().join("config"), config).expect("kubeconfig");
+        Self { dir }
+    }
+
+    pub(crate) fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("manifest");
+        path
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Said {
+        let out = Command::new("kubectl")
+            .args(args)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .env("KUBECONFIG", self.dir.path().join("config"))
+            .env("HOME", self.dir.path())
+            .output()
+            .expect("kubectl runs");
+        Said {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+pub(crate) fn deployment_yaml(image: &str, replicas: u32, deadline: u32) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {{app: web}}\nspec:\n  \
+         replicas: {replicas}\n  progressDeadlineSeconds: {deadline}\n  selector:\n    matchLabels: {{app: web}}\n  \
+         template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      \
+         - name: web\n        image: {image}\n        ports: [{{containerPort: 8080}}]\n        \
+         resources: {{limits: {{cpu: 1, memory: 64Mi}}}}\n"
+    )
+}
+
+/// Applies a Deployment with kubectl and runs `kubectl rollout status` on it.
+fn kubectl_rollout(kube: &KubeSim, kubectl: &Kubectl, image: &str) -> Said {
+    let manifest = kubectl.file("deployment.yaml", &deployment_yaml(image, 2, 30));
+    let applied = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(applied.code, Some(0), "{applied:?}");
+    assert_eq!(applied.stdout.trim(), "deployment.apps/web serverside-applied");
+    let said = kubectl.run(&["rollout", "status", "deployment/web", "--timeout=300s"]);
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+    said
+}
+
+/// kubectl's last word agrees with [`kubectl_rollout_status`] on the stored Deployment.
+fn assert_agrees(kube: &KubeSim, said: &Said) {
+    let stored = kube
+        .with(|s| s.get("deployments", "default", "web"))
+        .expect("the deployment is stored");
+    match kubectl_rollout_status(&stored) {
+        Rollout::Done(line) => {
+            assert_eq!(said.code, Some(0), "{said:?}");
+            assert_eq!(said.stdout.lines().last(), Some(line.as_str()), "{said:?}");
+        }
+        Rollout::Failed(line) => {
+            assert_eq!(said.code, Some(1), "{said:?}");
+            assert_eq!(said.stderr.trim(), format!("error: {line}"), "{said:?}");
+        }
+        Rollout::Waiting(line) => {
+            panic!("kubectl stopped while the rollout is still going ({line}): {said:?}")
+        }
+    }
+}
+
+#[test]
+fn kubectl_applies_server_side_and_sees_a_healthy_rollout_complete() {
+    let kube = KubeSim::start();
+    let kubectl = Kubectl::new(&kube.url());
+    let said = kubectl_rollout(&kube, &kubectl, "registry.example/web:v1");
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("deployment \"web\" successfully rolled out"),
+        "{said:?}"
+    );
+    assert_agrees(&kube, &said);
+
+    let got = kubectl.run(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "jsonpath={.status.readyReplicas}/{.spec.replicas}",
+    ]);
+    assert_eq!(got.stdout, "2/2", "{got:?}");
+    let pods = kubectl.run(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(pods.stdout.lines().count(), 2, "{pods:?}");
+    assert!(pods.stdout.lines().all(|l| l.starts_with("pod/web-")), "{pods:?}");
+    let none = kubectl.run(&["get", "deployment", "api"]);
+    assert_eq!(none.code, Some(1));
+    assert!(
+        none.stderr.contains("deployments.apps \"api\" not found"),
+        "{none:?}"
+    );
+}
+
+#[test]
+fn kubectl_rollout_status_waits_out_the_progress_deadline_on_a_bad_image() {
+    let kube = KubeSim::start();
+    kube.with(|s| s.script_image("registry.example/web", Fate::ImagePullBackOff));
+    let kubectl = Kubectl::new(&kube.url());
+    let said = kubectl_rollout(&kube, &kubectl, "registry.example/web:bad");
+    // What kubectl says: nothing about the image, only the deadline, once it has passed.
+    assert_eq!(
+        said.stderr.trim(),
+        "error: deployment \"web\" exceeded its progress deadline",
+        "{said:?}"
+    );
+    assert_agrees(&kube, &said);
+    let reasons = kubectl.run(&[
+        "get",
+        "pods",
+        "-o",
+        "jsonpath={.items[*].status.containerStatuses[0].state.waiting.reason}",
+    ]);
+    assert_eq!(reasons.stdout, "ImagePullBackOff ImagePullBackOff", "{reasons:?}");
+}
+
+#[test]
+fn kubectl_rollout_status_waits_out_the_progress_deadline_on_a_crash_loop() {
+    let kube = KubeSim::start();
+    kube.with(|s| s.script_deployment("web", Fate::CrashLoop));
+    let kubectl = Kubectl::new(&kube.url());
+    let said = kubectl_rollout(&kube, &kubectl, "registry.example/web:v2");
+    assert_eq!(
+        said.stderr.trim(),
+        "error: deployment \"web\" exceeded its progress deadline",
+        "{said:?}"
+    );
+    assert_agrees(&kube, &said);
+    let pods = kube.with(|s| s.list("pods", "default"));
+    for pod in &pods {
+        let cs = &pod["status"]["containerStatuses"][0];
+        assert_eq!(cs["state"]["waiting"]["reason"], "CrashLoopBackOff", "{pod:#}");
+        assert!(cs["restartCount"].as_u64().unwrap() >= 5, "{pod:#}");
+    }
+}
+
+#[test]
+fn kubectl_rollout_status_fails_at_the_progress_deadline_when_pods_cannot_be_scheduled() {
+    let kube = KubeSim::start();
+    kube.with(|s| s.script_default(Fate::Unschedulable));
+    let kubectl = Kubectl::new(&kube.url());
+    let said = kubectl_rollout(&kube, &kubectl, "registry.example/web:v3");
+    assert_eq!(
+        said.stderr.trim(),
+        "error: deployment \"web\" exceeded its progress deadline",
+        "{said:?}"
+    );
+    assert_agrees(&kube, &said);
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .unwrap()
+        .clone();
+    assert_eq!(progressing["status"], "False");
+    assert_eq!(
+        progressing["message"].as_str().unwrap(),
+        format!(
+            "ReplicaSet \"{}\" has timed out progressing.",
+            kube.with(|s| s.list("replicasets", "default"))[0]["metadata"]["name"]
+                .as_str()
+                .unwrap()
+        )
+    );
+}
+
+// ---- the API over HTTP ----
+
+fn deployment(image: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": image}]}}}})
+}
+
+const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments";
+
+async fn apply(url: &str, path: &str, manager: &str, force: bool, object: &Value) -> (u16, Value) {
+    let resp = client()
+        .patch(format!("{url}{path}?fieldManager={manager}&force={force}"))
+        .header("content-type", "application/apply-patch+yaml")
+        .bearer_auth("t")
+        .body(object.to_string())
+        .send()
+        .await
+        .expect("request");
+    let code = resp.status().as_u16();
+    (code, resp.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn a_watch_from_a_resource_version_gets_what_changed_since_or_a_bookmark() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let (code, created) = apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1"),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let quiet = client()
+        .get(format!(
+            "{url}{DEPLOY}?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events: Vec<Value> = quiet.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 1, "{quiet}");
+    assert_eq!(events[0]["type"], "BOOKMARK", "{quiet}");
+    assert_eq!(events[0]["type"], "BOOKMARK");
+
+    kube.with(|s| s.advance(1));
+    let text = client()
+        .get(format!(
+            "{url}{DEPLOY}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Dweb"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!events.is_empty(), "{text}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["type"] == "MODIFIED" && e["object"]["metadata"]["name"] == "web")
+    );
+    let last = events.last().unwrap();
+    // The controller observed the generation at its first step.
+    assert_eq!(last["object"]["status"]["observedGeneration"], 1);
+}
+
+#[tokio::test]
+async fn observed_generation_lags_an_update_until_the_controller_steps() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1"),
+    )
+    .await;
+    kube.with(|s| s.advance(5));
+    let (_, done) = get(&format!("{url}{DEPLOY}/web"), "t").await;
+    assert!(
+        matches!(kubectl_rollout_status(&done), Rollout::Done(_)),
+        "{done:#}"
+    );
+
+    let (code, updated) = apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:2"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    // The old status still reads complete; only the generation check tells it is stale.
+    assert_eq!(updated["metadata"]["generation"], 2);
+    assert_eq!(updated["status"]["observedGeneration"], 1);
+    assert_eq!(updated["status"]["updatedReplicas"], 1);
+    assert_eq!(
+        kubectl_rollout_status(&updated),
+        Rollout::Waiting("Waiting for deployment spec update to be observed...".to_owned())
+    );
+    kube.with(|s| s.advance(1));
+    let (_, stepped) = get(&format!("{url}{DEPLOY}/web"), "t").await;
+    assert_eq!(stepped["status"]["observedGeneration"], 2);
+    assert_eq!(
+        stepped["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    assert_eq!(kube.with(|s| s.list("replicasets", "default")).len(), 2);
+}
+
+#[tokio::test]
+async fn server_side_apply_conflicts_between_managers_unless_forced() {
+    let kube = KubeSim::spawn();
+    let url = kube.url();
+    let path = format!("{DEPLOY}/web");
+    assert_eq!(
+        apply(&url, &path, "ci", false, &deployment("nginx:1")).await.0,
+        201
+    );
+    let (code, body) = apply(&url, &path, "someone-else", false, &deployment("nginx:2")).await;
+    assert_eq!(code, 409, "{body}");
+    assert_eq!(body["reason"], "Conflict");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("conflict with \"ci\": .spec.template.spec.containers"),
+        "{body}"
+    );
+    let (code, forced) = apply(&url, &path, "someone-else", true, &deployment("nginx:2")).await;
+    assert_eq!(code, 200, "{forced}");
+    assert_eq!(
+        forced["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:2"
+    );
+    // Without a field manager an apply is refused.
+    let resp = client()
+        .patch(format!("{url}{path}"))
+        .header("content-type", "application/apply-patch+yaml")
+        .body(deployment("nginx:3").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn an_apply_error_names_the_object() {
+    let kube = KubeSim::spawn();
+    let url = kube.url();
+    let mut wrong = deployment("nginx:1");
+    wrong["spec"]["template"]["metadata"]["labels"]["app"] = json!("api");
+    let (code, body) = apply(&url, &format!("{DEPLOY}/web"), "ci", false, &wrong).await;
+    assert_eq!((code, body["reason"].as_str()), (422, Some("Invalid")), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Deployment.apps \"web\" is invalid: spec.template.metadata.labels"),
+        "{message}"
+    );
+
+    kube.with(|s| {
+        s.reject(
+            "Service",
+            "web",
+            "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535",
+        )
+    });
+    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 0}]}});
+    let (code, body) = apply(
+        &url,
+        "/api/v1/namespaces/default/services/web",
+        "ci",
+        false,
+        &service,
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "Service \"web\" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535"
+    );
+    // A body the description refuses (a string where it types an integer) gets 400 before any handler.
+    let mut typed = deployment("nginx:1");
+    typed["spec"]["replicas"] = json!("two");
+    let (code, body) = apply(&url, &format!("{DEPLOY}/web"), "ci", false, &typed).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("replicas"), "{body}");
+    assert!(kube.with(|s| s.list("deployments", "default")).is_empty());
+}
+
+#[tokio::test]
+async fn leases_are_created_once_and_updated_only_from_the_latest_version() {
+    let kube = KubeSim::spawn();
+    let url = kube.url();
+    let leases = format!("{url}/apis/coordination.k8s.io/v1/namespaces/default/leases");
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "deploy-web"},
+        "spec": {"holderIdentity": "run-1", "leaseDurationSeconds": 60,
+            "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z"}});
+    let (code, first) = post(&leases, "t", &lease).await;
+    assert_eq!(code, 201, "{first}");
+    let (code, again) = post(&leases, "t", &lease).await;
+    assert_eq!(
+        (code, again["reason"].as_str()),
+        (409, Some("AlreadyExists")),
+        "{again}"
+    );
+
+    let mut renewed = first.clone();
+    renewed["spec"]["renewTime"] = json!("2026-01-01T00:00:10.000000Z");
+    let (code, second) = call(Method::PUT, &format!("{leases}/deploy-web"), "t", Some(&renewed)).await;
+    assert_eq!(code, 200, "{second}");
+    // A second holder writing from the version it read before the renewal loses.
+    let mut stolen = first;
+    stolen["spec"]["holderIdentity"] = json!("run-2");
+    let (code, lost) = call(Method::PUT, &format!("{leases}/deploy-web"), "t", Some(&stolen)).await;
+    assert_eq!((code, lost["reason"].as_str()), (409, Some("Conflict")), "{lost}");
+    assert!(
+        lost["message"]
+            .as_str()
+            .unwrap()
+            .contains("the object has been modified"),
+        "{lost}"
+    );
+    let (code, _) = call(Method::DELETE, &format!("{leases}/deploy-web"), "t", None).await;
+    assert_eq!(code, 200);
+    assert_eq!(get(&format!("{leases}/deploy-web"), "t").await.0, 404);
+    assert!(kube.with(|s| s.violations()).is_empty());
+}
+
+#[tokio::test]
+async fn access_reviews_and_requests_follow_the_rbac_table() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.deny("patch", "apps", "deployments"));
+    let url = kube.url();
+    let review = |verb: &str| {
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"namespace": "default", "verb": verb, "group": "apps", "resource": "deployments"}}})
+    };
+    let ssar = format!("{url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews");
+    let (code, denied) = post(&ssar, "t", &review("patch")).await;
+    assert_eq!(
+        (code, &denied["status"]["allowed"]),
+        (201, &json!(false)),
+        "{denied}"
+    );
+    let (_, allowed) = post(&ssar, "t", &review("get")).await;
+    assert_eq!(allowed["status"]["allowed"], true);
+
+    let (code, body) = apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1"),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "deployments.apps \"web\" is forbidden: User \"system:serviceaccount:ci:deployer\" cannot patch resource \
+         \"deployments\" in API group \"apps\" in the namespace \"default\""
+    );
+    assert!(kube.with(|s| s.list("deployments", "default")).is_empty());
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn failing_pods_leave_events_and_logs() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| {
+        s.set_seconds_per_request(0);
+        s.script_image(
+            "nginx",
+            Fate::CrashAfterReady {
+                ready_after: 1,
+                crash_after: 2,
+            },
+        );
+        s.set_logs(
+            "web",
+            &["starting", "listening on :8080", "panic: lost the database"],
+        );
+    });
+    let url = kube.url();
+    apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1.27"),
+    )
+    .await;
+    kube.with(|s| s.advance(3));
+    let pods = kube.with(|s| s.list("pods", "default"));
+    assert_eq!(pods.len(), 1);
+    let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pods[0]["status"]["containerStatuses"][0]["ready"], true,
+        "{:#}",
+        pods[0]
+    );
+    kube.with(|s| s.advance(4));
+    let pod = kube.with(|s| s.get("pods", "default", &name)).unwrap();
+    let cs = &pod["status"]["containerStatuses"][0];
+    assert_eq!(
+        (cs["ready"].as_bool(), cs["state"]["waiting"]["reason"].as_str()),
+        (Some(false), Some("CrashLoopBackOff"))
+    );
+    assert!(cs["restartCount"].as_u64().unwrap() >= 1);
+    assert_eq!(cs["lastState"]["terminated"]["exitCode"], 1);
+
+    let (code, events) = get(
+        &format!("{url}/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DPod,involvedObject.name%3D{name}"),
+        "t",
+    )
+    .await;
+    assert_eq!(code, 200);
+    let reasons: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["Scheduled", "Started", "BackOff"], "{reasons:?}");
+    // Repeats are counted on one Event, as the kubelet aggregates them.
+    assert_eq!(events["items"][2]["count"], cs["restartCount"], "{events:#}");
+    let text = client()
+        .get(format!(
+            "{url}/api/v1/namespaces/default/pods/{name}/log?tailLines=2"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "listening on :8080\npanic: lost the database\n");
+    assert!(
+        kube.with(|s| s.violations()).is_empty(),
+        "{:#?}",
+        kube.with(|s| s.violations())
+    );
+}
+
+#[tokio::test]
+async fn a_rollout_replaces_old_pods_only_as_new_ones_become_ready() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let mut v1 = deployment("nginx:1");
+    v1["spec"]["replicas"] = json!(2);
+    apply(&url, &format!("{DEPLOY}/web"), "ci", false, &v1).await;
+    kube.with(|s| s.advance(5));
+    kube.with(|s| s.script_image("nginx:2", Fate::ImagePullBackOff));
+    let mut v2 = v1.clone();
+    v2["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2");
+    apply(&url, &format!("{DEPLOY}/web"), "ci", false, &v2).await;
+    kube.with(|s| s.advance(20));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    // The old pods still serve; the new ones never become ready.
+    assert_eq!(d["status"]["availableReplicas"], 2, "{:#}", d["status"]);
+    assert_eq!(d["status"]["updatedReplicas"], 2);
+    assert_eq!(d["status"]["replicas"], 4);
+    // A rollback: the old template again, its ReplicaSet back as the newest revision.
+    apply(&url, &format!("{DEPLOY}/web"), "ci", false, &v1).await;
+    kube.with(|s| s.advance(3));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    assert!(
+        matches!(kubectl_rollout_status(&d), Rollout::Done(_)),
+        "{:#}",
+        d["status"]
+    );
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    assert_eq!(kube.with(|s| s.list("pods", "default")).len(), 2);
+}

@@ -614,3 +614,51 @@ async fn a_rollout_replaces_old_pods_only_as_new_ones_become_ready() {
     );
     assert_eq!(kube.with(|s| s.list("pods", "default")).len(), 2);
 }
+
+/// Kills `ops-sim` even when an assertion fails first.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn ops_sim_kubernetes_is_a_healthy_cluster_for_kubectl() {
+    use std::io::{BufRead, BufReader};
+    let child = Command::new(env!("CARGO_BIN_EXE_ops-sim"))
+        .args(["kubernetes", "--port", "0", "--tick-millis", "50"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ops-sim starts");
+    let mut running = Running(child);
+    let mut line = String::new();
+    BufReader::new(running.0.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let url = line.trim();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let kubectl = Kubectl::new(url);
+    // Nothing scripted: the pods of a new revision pull, start and become ready by themselves.
+    let manifest = kubectl.file("deployment.yaml", &deployment_yaml("nginx:1.27", 3, 600));
+    let applied = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(
+        applied.stdout.trim(),
+        "deployment.apps/web serverside-applied",
+        "{applied:?}"
+    );
+    let said = kubectl.run(&["rollout", "status", "deployment/web", "--timeout=300s"]);
+    assert_eq!(said.code, Some(0), "{said:?}");
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("deployment \"web\" successfully rolled out"),
+        "{said:?}"
+    );
+}

@@ -4,10 +4,14 @@
 //! ops-sim github --port 8080        # prints http://127.0.0.1:8080
 //! ops-sim digitalocean              # a free port
 //! ops-sim kubernetes                # a healthy cluster: new pods become ready in about a second
+//! ops-sim digitalocean --droplet web-1:10.250.7.11:web-prod --droplet web-2:10.250.7.12:web-prod \
+//!     --load-balancer web-lb=droplets:web-1,web-2
 //! ```
 
+use std::net::Ipv4Addr;
+
 use clap::{Parser, ValueEnum};
-use ops_test::digitalocean::DoState;
+use ops_test::digitalocean::{DoState, NewDroplet, NewLoadBalancer};
 use ops_test::github::GithubState;
 use ops_test::kubernetes::KubeState;
 use ops_test::sim::{Api, Sim};
@@ -25,6 +29,100 @@ struct Cli {
     /// become ready as this clock runs; a request also moves it one second).
     #[arg(long, env = "OPS_SIM_TICK_MILLIS", default_value_t = 250)]
     tick_millis: u64,
+    /// A Droplet the DigitalOcean stand-in starts with, `NAME:PUBLIC_IPV4[:TAG,…]` (repeatable).
+    #[arg(long, value_name = "NAME:IPV4[:TAGS]", value_parser = parse_droplet)]
+    droplet: Vec<NewDroplet>,
+    /// A Load Balancer the DigitalOcean stand-in starts with, `NAME=tag:TAG` or
+    /// `NAME=droplets:DROPLET,…` (Droplets by name, from `--droplet`; repeatable).
+    #[arg(long, value_name = "NAME=TARGET", value_parser = parse_balancer)]
+    load_balancer: Vec<Balancer>,
+}
+
+/// A `--load-balancer` before the Droplet names are resolved.
+#[derive(Debug, Clone)]
+struct Balancer {
+    name: String,
+    tag: Option<String>,
+    droplets: Vec<String>,
+}
+
+fn parse_droplet(value: &str) -> Result<NewDroplet, String> {
+    let mut parts = value.splitn(3, ':');
+    let name = parts.next().unwrap_or_default();
+    let ip = parts.next().unwrap_or_default();
+    if name.is_empty() {
+        return Err("expected `NAME:IPV4[:TAG,…]`".to_owned());
+    }
+    let ip: Ipv4Addr = ip
+        .parse()
+        .map_err(|_| format!("`{ip}` is not an IPv4 address (expected `NAME:IPV4[:TAG,…]`)"))?;
+    let mut droplet = NewDroplet::new(name).public(ip);
+    for tag in parts
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+    {
+        droplet = droplet.tag(tag);
+    }
+    Ok(droplet)
+}
+
+fn parse_balancer(value: &str) -> Result<Balancer, String> {
+    let expected = "expected `NAME=tag:TAG` or `NAME=droplets:DROPLET,…`";
+    let (name, target) = value.split_once('=').ok_or(expected)?;
+    let (tag, droplets) = match target.split_once(':') {
+        Some(("tag", tag)) if !tag.is_empty() => (Some(tag.to_owned()), Vec::new()),
+        Some(("droplets", names)) => (
+            None,
+            names
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        _ => return Err(expected.to_owned()),
+    };
+    if name.is_empty() {
+        return Err(expected.to_owned());
+    }
+    Ok(Balancer {
+        name: name.to_owned(),
+        tag,
+        droplets,
+    })
+}
+
+/// The DigitalOcean state the flags describe.
+fn seeded(cli: &Cli) -> Result<DoState, String> {
+    let mut state = DoState::default();
+    for d in &cli.droplet {
+        state.add_droplet(d.clone());
+    }
+    for lb in &cli.load_balancer {
+        let new = match &lb.tag {
+            Some(tag) => NewLoadBalancer::tag(&lb.name, tag),
+            None => {
+                let ids = lb
+                    .droplets
+                    .iter()
+                    .map(|name| {
+                        state
+                            .droplets()
+                            .iter()
+                            .find(|d| d.name == *name)
+                            .map(|d| d.id)
+                            .ok_or_else(|| {
+                                format!("`--load-balancer {}`: no `--droplet` named `{name}`", lb.name)
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                NewLoadBalancer::droplets(&lb.name, &ids)
+            }
+        };
+        state.add_load_balancer(new);
+    }
+    Ok(state)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -36,9 +134,18 @@ enum Which {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let seeds = !cli.droplet.is_empty() || !cli.load_balancer.is_empty();
+    if seeds && !matches!(cli.api, Which::Digitalocean) {
+        // Exit contract: bad input.
+        return fail("`--droplet` and `--load-balancer` are for `digitalocean`", 2);
+    }
     let result = match cli.api {
         Which::Github => serve(Sim::<GithubState>::start_on(cli.port, GithubState::default())),
-        Which::Digitalocean => serve(Sim::<DoState>::start_on(cli.port, DoState::default())),
+        Which::Digitalocean => match seeded(&cli) {
+            Ok(state) => serve(Sim::<DoState>::start_on(cli.port, state)),
+            // Exit contract: bad input.
+            Err(e) => return fail(&e, 2),
+        },
         Which::Kubernetes => serve_ticking(
             Sim::<KubeState>::start_on(cli.port, KubeState::default()),
             cli.tick_millis,
@@ -46,15 +153,17 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(never) => match never {},
-        Err(e) => {
-            #[expect(clippy::print_stderr, reason = "the binary's only error report")]
-            {
-                eprintln!("error: {e}");
-            }
-            // Exit contract: the tool itself broke.
-            std::process::ExitCode::from(3)
-        }
+        // Exit contract: the tool itself broke.
+        Err(e) => fail(&e.to_string(), 3),
     }
+}
+
+fn fail(message: &str, code: u8) -> std::process::ExitCode {
+    #[expect(clippy::print_stderr, reason = "the binary's only error report")]
+    {
+        eprintln!("error: {message}");
+    }
+    std::process::ExitCode::from(code)
 }
 
 /// Prints the URL (this program's data, for scripts to read) and serves until interrupted.

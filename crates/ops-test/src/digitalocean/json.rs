@@ -1,8 +1,9 @@
-//! Response bodies shaped like DigitalOcean's App Platform API.
+//! Response bodies shaped like DigitalOcean's API (App Platform, Droplets, Load Balancers).
 
 use serde_json::{Value, json};
 
-use super::{App, Deployment, DoState, Outcome, Phase};
+use super::fleet::LoadBalancer;
+use super::{App, Deployment, DoState, Droplet, LbTarget, NetworkType, Outcome, Phase};
 use crate::sim::rfc3339;
 
 /// Component kinds of an app spec that run code.
@@ -138,4 +139,131 @@ pub(crate) fn app(s: &DoState, a: &App) -> Value {
         v["pinned_deployment"] = pinned;
     }
     v
+}
+
+/// The region every Droplet and Load Balancer of the stand-in is in.
+fn region() -> Value {
+    json!({
+        "name": "New York 3",
+        "slug": "nyc3",
+        "features": ["backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"],
+        "available": true,
+        "sizes": ["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-4gb"],
+    })
+}
+
+/// A Droplet with every field the description requires; one network entry per address it has.
+pub(crate) fn droplet(d: &Droplet) -> Value {
+    let v4: Vec<Value> = [NetworkType::Public, NetworkType::Private]
+        .into_iter()
+        .filter_map(|kind| {
+            let ip = d.ipv4(kind)?;
+            let [a, b, c, _] = ip.octets();
+            let mut net =
+                json!({ "ip_address": ip.to_string(), "netmask": "255.255.255.0", "type": kind.as_str() });
+            // Private interfaces have no gateway (DigitalOcean sends none).
+            if kind == NetworkType::Public {
+                net["gateway"] = json!(format!("{a}.{b}.{c}.1"));
+            }
+            Some(net)
+        })
+        .collect();
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "memory": 1024,
+        "vcpus": 1,
+        "disk": 25,
+        "locked": false,
+        "status": d.status.as_str(),
+        "created_at": rfc3339(d.created_at),
+        "features": ["monitoring", "private_networking"],
+        "backup_ids": [],
+        "next_backup_window": null,
+        "snapshot_ids": [],
+        "image": {
+            "id": 191_457_505,
+            "name": "24.04 (LTS) x64",
+            "distribution": "Ubuntu",
+            "slug": "ubuntu-24-04-x64",
+            "public": true,
+            "regions": ["nyc3"],
+            "created_at": "2025-06-10T16:14:43Z",
+            "min_disk_size": 7,
+            "type": "base",
+            "size_gigabytes": 2.36,
+            "tags": [],
+            "status": "available",
+        },
+        "volume_ids": [],
+        "size": {
+            "slug": "s-1vcpu-1gb",
+            "memory": 1024,
+            "vcpus": 1,
+            "disk": 25,
+            "transfer": 1.0,
+            "price_monthly": 6.0,
+            "price_hourly": 0.008_93,
+            "regions": ["nyc3"],
+            "available": true,
+            "description": "Basic",
+        },
+        "size_slug": "s-1vcpu-1gb",
+        "networks": { "v4": v4, "v6": [] },
+        "region": region(),
+        "tags": d.tags,
+        "vpc_uuid": "5eed0000-0000-4000-8000-00000000000c",
+    })
+}
+
+/// A Load Balancer as `GET /v2/load_balancers/{lb_id}` shows it: `droplet_ids` (for a tag balancer,
+/// the Droplets with the tag) and `tag` (empty for a balancer of Droplet IDs), as DigitalOcean sends
+/// both.
+pub(crate) fn load_balancer(s: &DoState, lb: &LoadBalancer) -> Value {
+    let hc = &lb.health_check;
+    let tag = match &lb.target {
+        LbTarget::Tag(tag) => tag.as_str(),
+        LbTarget::Droplets(_) => "",
+    };
+    json!({
+        "id": lb.id,
+        "name": lb.name,
+        "ip": lb.ip.to_string(),
+        "size_unit": 1,
+        "type": "REGIONAL",
+        "status": "active",
+        "created_at": rfc3339(lb.created_at),
+        "forwarding_rules": [{
+            "entry_protocol": "http",
+            "entry_port": 80,
+            "target_protocol": "http",
+            "target_port": 80,
+            "certificate_id": "",
+            "tls_passthrough": false,
+        }],
+        "health_check": {
+            "protocol": hc.protocol.as_str(),
+            "port": hc.port,
+            "path": hc.path,
+            "check_interval_seconds": hc.check_interval_seconds,
+            "response_timeout_seconds": hc.response_timeout_seconds,
+            "healthy_threshold": hc.healthy_threshold,
+            "unhealthy_threshold": hc.unhealthy_threshold,
+        },
+        "sticky_sessions": { "type": "none" },
+        "redirect_http_to_https": false,
+        "enable_proxy_protocol": false,
+        "enable_backend_keepalive": false,
+        "http_idle_timeout_seconds": 60,
+        "disable_lets_encrypt_dns_records": false,
+        "firewall": { "allow": [], "deny": [] },
+        "network": "EXTERNAL",
+        "network_stack": "IPV4",
+        "tls_cipher_policy": "DEFAULT",
+        "vpc_uuid": "5eed0000-0000-4000-8000-00000000000c",
+        "project_id": "5eed0000-0000-4000-8000-00000000000b",
+        "region": region(),
+        "droplet_ids": s.members(lb),
+        "tag": tag,
+    })
 }

@@ -1,4 +1,6 @@
-//! A stateful stand-in for DigitalOcean's App Platform API (`/v2/apps…`).
+//! A stateful stand-in for DigitalOcean's API: App Platform (`/v2/apps…`), and the Droplets and Load
+//! Balancers a fleet deploy reads and changes (`/v2/droplets`, `/v2/load_balancers…`, see [`NewDroplet`]
+//! and [`NewLoadBalancer`]).
 //!
 //! ```no_run
 //! use ops_test::digitalocean::{DoSim, Outcome, Phase};
@@ -14,8 +16,11 @@
 //! Served: apps list/get/create/update/delete, propose (spec validation), deployments
 //! create/list/get/cancel, logs (aggregate and per component) whose `historic_urls` the stand-in
 //! also serves (under `/sim/logs/`, outside the API and its contract), rollback
-//! validate/create/commit/revert, and app health. A bearer token is required and every answer
-//! carries `ratelimit-*` headers.
+//! validate/create/commit/revert, and app health; Droplets listed (by tag or name, 20 a page by
+//! default, at most 200); Load Balancers listed and read, and their Droplets added and removed (422 for
+//! a balancer that targets a tag). A bearer token is required and every answer carries `ratelimit-*`
+//! headers; a token can be made to lack scopes ([`DoState::withhold_scopes`]), which gets the 403 a
+//! custom-scoped token gets.
 //!
 //! Every request is held to DigitalOcean's description as written, Prism or not: a body App Platform
 //! would refuse (a number where the spec takes a string, such as an env `value` or an image `tag`;
@@ -28,9 +33,11 @@
 //! per [`DoState::advance`]. A scripted [`Outcome`] ends one in ERROR (with
 //! `progress.steps[].reason`) or stalls it.
 
+mod fleet;
 mod json;
 mod routes;
 mod schema;
+mod scopes;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
@@ -38,6 +45,9 @@ use std::sync::OnceLock;
 use http::StatusCode;
 use serde_json::{Value, json};
 
+pub use self::fleet::{
+    Droplet, DropletStatus, HealthCheck, HealthProtocol, LbTarget, NetworkType, NewDroplet, NewLoadBalancer,
+};
 pub use self::schema::app_spec_fields;
 pub(crate) use self::schema::fill_gaps;
 use crate::sim::{Api, Checked, Clock, Ctx, Reply, Route, Sim, Spec};
@@ -233,6 +243,12 @@ pub struct DoState {
     pub(crate) spec_rejections: VecDeque<String>,
     /// Live URLs by app name, for apps whose "live URL" is a real local server (demos).
     pub(crate) ingress: HashMap<String, String>,
+    pub(crate) droplets: Vec<Droplet>,
+    droplets_made: u64,
+    pub(crate) load_balancers: Vec<fleet::LoadBalancer>,
+    pub(crate) watchers: HashMap<String, fleet::Watcher>,
+    /// Scopes each token lacks.
+    withheld: HashMap<String, HashSet<String>>,
 }
 
 impl Default for DoState {
@@ -251,6 +267,11 @@ impl Default for DoState {
             health: HashMap::new(),
             spec_rejections: VecDeque::new(),
             ingress: HashMap::new(),
+            droplets: Vec::new(),
+            droplets_made: 0,
+            load_balancers: Vec::new(),
+            watchers: HashMap::new(),
+            withheld: HashMap::new(),
         }
     }
 }
@@ -541,6 +562,7 @@ impl DoState {
 pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
     let id = match status.as_u16() {
         401 => "unauthorized",
+        403 => "forbidden",
         404 => "not_found",
         409 => "conflict",
         422 => "unprocessable_entity",
@@ -573,6 +595,15 @@ impl Api for DoState {
         let budget = *self.budget_entry(ctx.token().unwrap_or_default());
         if budget.remaining() == 0 {
             return Some(error(StatusCode::TOO_MANY_REQUESTS, "API Rate limit exceeded."));
+        }
+        if let Some(withheld) = ctx.token().and_then(|t| self.withheld.get(t))
+            && scopes::forbidden(ctx, withheld)
+        {
+            // DigitalOcean's words for a token without the scope (its description's example).
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                "You do not have access for the attempted action.",
+            ));
         }
         schema::check(ctx)
     }

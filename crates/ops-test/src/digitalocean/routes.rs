@@ -1,4 +1,4 @@
-//! The DigitalOcean stand-in's handlers, one per operation (named after the `operationId`).
+//! The DigitalOcean stand-in's handlers, one per operation (named after the `operationId`, in snake case).
 
 #![expect(
     clippy::result_large_err,
@@ -8,8 +8,11 @@
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::json::{COMPONENT_KINDS, app as app_json, component_names, deployment as deployment_json};
-use super::{DoState, Phase, error};
+use super::json::{
+    COMPONENT_KINDS, app as app_json, component_names, deployment as deployment_json,
+    droplet as droplet_json, load_balancer as load_balancer_json,
+};
+use super::{DoState, LbTarget, Phase, error};
 use crate::sim::{Ctx, Reply, Route, paginate};
 
 type R = Result<Reply, Reply>;
@@ -39,6 +42,11 @@ pub(super) fn all() -> Vec<Route<DoState>> {
         POST "/v2/apps/{app_id}/rollback/commit" => apps_commit_rollback,
         POST "/v2/apps/{app_id}/rollback/revert" => apps_revert_rollback,
         GET "/v2/apps/{app_id}/health" => apps_get_health,
+        GET "/v2/droplets" => droplets_list,
+        GET "/v2/load_balancers" => load_balancers_list,
+        GET "/v2/load_balancers/{lb_id}" => load_balancers_get,
+        POST "/v2/load_balancers/{lb_id}/droplets" => load_balancers_add_droplets,
+        DELETE "/v2/load_balancers/{lb_id}/droplets" => load_balancers_remove_droplets,
         GET "/sim/logs/{deployment_id}/{log_type}" => historic_logs,
     ]
 }
@@ -140,8 +148,18 @@ fn apps_list(s: &mut DoState, ctx: &Ctx) -> R {
     Ok(Reply::json(200, &body))
 }
 
+/// `links.pages` of a list: `next`/`last` when more pages follow, `first`/`prev` after the first,
+/// each with the request's other query parameters (a `tag_name` filter stays on every page).
 fn links(ctx: &Ctx, page: usize, last: usize, per_page: usize) -> Value {
-    let url = |p: usize| format!("{}{}?page={p}&per_page={per_page}", ctx.public_url, ctx.path);
+    let url = |p: usize| {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        pairs.append_pair("page", &p.to_string());
+        pairs.append_pair("per_page", &per_page.to_string());
+        for (k, v) in ctx.query.iter().filter(|(k, _)| k != "page" && k != "per_page") {
+            pairs.append_pair(k, v);
+        }
+        format!("{}{}?{}", ctx.public_url, ctx.path, pairs.finish())
+    };
     let mut pages = json!({});
     if page < last {
         pages["next"] = json!(url(page + 1));
@@ -152,6 +170,21 @@ fn links(ctx: &Ctx, page: usize, last: usize, per_page: usize) -> Value {
         pages["prev"] = json!(url(page - 1));
     }
     pages
+}
+
+/// One page of `items` under `key`, with `links` and `meta.total` as DigitalOcean lists have them.
+fn list_page(ctx: &Ctx, key: &str, items: &[Value]) -> Reply {
+    let (page, per_page) = ctx.page(20, 200);
+    let (slice, last) = paginate(items, page, per_page);
+    let pages = links(ctx, page, last, per_page);
+    let links = if pages.as_object().is_some_and(serde_json::Map::is_empty) {
+        json!({})
+    } else {
+        json!({ "pages": pages })
+    };
+    let mut body = json!({ "links": links, "meta": { "total": items.len() } });
+    body[key] = Value::Array(slice);
+    Reply::json(200, &body)
 }
 
 fn apps_create(s: &mut DoState, ctx: &Ctx) -> R {
@@ -486,4 +519,99 @@ fn apps_get_health(s: &mut DoState, ctx: &Ctx) -> R {
         200,
         &json!({ "app_health": { "components": components } }),
     ))
+}
+
+fn droplets_list(s: &mut DoState, ctx: &Ctx) -> R {
+    let tag = ctx.query("tag_name");
+    let name = ctx.query("name");
+    let kind = ctx.query("type");
+    if tag.is_some() && (name.is_some() || kind.is_some()) {
+        return Err(bad_request(
+            "`tag_name` can not be combined with `name` or `type`",
+        ));
+    }
+    // Only non-GPU Droplets unless `type=gpus`; the stand-in has no GPU Droplets.
+    let gpus = kind == Some("gpus");
+    let items: Vec<Value> = s
+        .droplets
+        .iter()
+        .filter(|_| !gpus)
+        .filter(|d| tag.is_none_or(|t| d.tags.iter().any(|x| x == t)))
+        .filter(|d| name.is_none_or(|n| d.name.eq_ignore_ascii_case(n)))
+        .map(droplet_json)
+        .collect();
+    Ok(list_page(ctx, "droplets", &items))
+}
+
+fn load_balancers_list(s: &mut DoState, ctx: &Ctx) -> R {
+    let items: Vec<Value> = s
+        .load_balancers
+        .iter()
+        .map(|lb| load_balancer_json(s, lb))
+        .collect();
+    Ok(list_page(ctx, "load_balancers", &items))
+}
+
+fn load_balancers_get(s: &mut DoState, ctx: &Ctx) -> R {
+    let lb = s.load_balancer(ctx.param("lb_id")).ok_or_else(not_found)?;
+    Ok(Reply::json(
+        200,
+        &json!({ "load_balancer": load_balancer_json(s, lb) }),
+    ))
+}
+
+fn load_balancers_add_droplets(s: &mut DoState, ctx: &Ctx) -> R {
+    change_droplets(s, ctx, true)
+}
+
+fn load_balancers_remove_droplets(s: &mut DoState, ctx: &Ctx) -> R {
+    change_droplets(s, ctx, false)
+}
+
+/// Adds (`add`) or removes a balancer's Droplets: 204, 422 for a balancer that targets a tag or a
+/// Droplet that does not exist; the balancer's callback is told before the answer, and a failing
+/// callback leaves everything as it was (500).
+fn change_droplets(s: &mut DoState, ctx: &Ctx, add: bool) -> R {
+    let id = ctx.param("lb_id").to_owned();
+    let lb = s.load_balancer(&id).ok_or_else(not_found)?;
+    let LbTarget::Droplets(current) = &lb.target else {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "droplets can not be added to or removed from a load balancer that targets a tag",
+        ));
+    };
+    let b = body_of(ctx)?;
+    let ids: Vec<u64> = b
+        .get("droplet_ids")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    let mut next = current.clone();
+    if add {
+        if let Some(unknown) = ids.iter().find(|d| s.droplet(**d).is_none()) {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("droplet {unknown} does not exist"),
+            ));
+        }
+        for d in &ids {
+            if !next.contains(d) {
+                next.push(*d);
+            }
+        }
+    } else {
+        next.retain(|d| !ids.contains(d));
+    }
+    if let Err(message) = s.tell_watcher(&id, &next) {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the load balancer could not apply the change: {message}"),
+        ));
+    }
+    if let Some(lb) = s.load_balancers.iter_mut().find(|l| l.id == id) {
+        lb.target = LbTarget::Droplets(next);
+    }
+    Ok(Reply::empty(204))
 }

@@ -6,6 +6,7 @@ mod contract;
 mod digitalocean;
 mod droplet;
 mod faults;
+mod fleet;
 mod github;
 mod kubernetes;
 mod ops_sim;

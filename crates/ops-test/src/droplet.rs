@@ -9,7 +9,9 @@
 //!   `SetEnv DOCKER_HOST` so remote `docker` commands reach this droplet's engine), `dockerd` (own data and
 //!   exec roots, address pools and containerd namespace; pulls from the ground's registry) and `nginx`
 //!   (port 80, proxying `/` to the upstream `app` that the file [`Droplet::upstream_file`] defines), plus a
-//!   private state directory for the deploy tool, since every namespace shares one filesystem.
+//!   private state directory for the deploy tool, since every namespace shares one filesystem;
+//! - with [`Ground::start_with_balancer`], a [`Balancer`] in front of the droplets (nginx at 10.250.X.10:80 in
+//!   a namespace of its own) that can follow a Load Balancer of the DigitalOcean stand-in.
 //!
 //! [`Ground::image`] builds the `FROM scratch` test image around the static `hello` server
 //! (`fixtures/hello/hello.rs`), pushes it and returns `repo@sha256:…`.

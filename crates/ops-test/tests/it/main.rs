@@ -2,6 +2,7 @@
 //! rate-limit budget, deployment phases, rollback pinning, scripting, faults) and the contract
 //! checks that hold their exchanges to the official API descriptions.
 
+mod balancer;
 mod contract;
 mod digitalocean;
 mod droplet;

@@ -1195,12 +1195,14 @@ impl Droplet {
 
     /// The nginx check command with the configuration at the shared path (same on every droplet).
     pub fn own_nginx_check_cmd(&self) -> String {
-        self.nginx_cmd(&["-t"]).replace(&self.dir.display().to_string(), OWN_DIR)
+        self.nginx_cmd(&["-t"])
+            .replace(&self.dir.display().to_string(), OWN_DIR)
     }
 
     /// The nginx reload command with the configuration at the shared path (same on every droplet).
     pub fn own_nginx_reload_cmd(&self) -> String {
-        self.nginx_cmd(&["-s", "reload"]).replace(&self.dir.display().to_string(), OWN_DIR)
+        self.nginx_cmd(&["-s", "reload"])
+            .replace(&self.dir.display().to_string(), OWN_DIR)
     }
 
     fn docker_socket(&self) -> PathBuf {

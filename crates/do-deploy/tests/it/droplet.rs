@@ -331,7 +331,14 @@ fn a_second_deploy_waits_for_the_lock_and_a_cancelled_one_releases_it() {
     let d = ground.droplet(1);
     let v1 = ground.image("1", &[]);
     let v2 = ground.image("2", &[]);
-    let out = run(&step(&ground, d, &v1, "GREETING=one"));
+    // A step that leaves a background process holding its output open still ends (ssh-action's
+    // hang until `command_timeout`): here the proxy reload does, and the step limit would fail it.
+    let out = run(&step(&ground, d, &v1, "GREETING=one")
+        .input(
+            "proxy-reload",
+            format!("{} && (sleep 40 &)", d.nginx_reload_cmd()),
+        )
+        .input("command-timeout", "30s"));
     assert_eq!(out.code, Some(0), "{}", log(&out));
 
     // A long deploy holds the lock ...
@@ -551,4 +558,104 @@ fn a_fleet_goes_in_batches_and_rolls_back_together() {
     );
     assert!(out.stderr.contains("min-free-disk"), "{}", log(&out));
     all("version=1 greeting=one");
+}
+
+#[test]
+fn a_tagged_fleet_behind_a_load_balancer_upgrades_with_no_failed_request() {
+    use ops_test::digitalocean::{DoSim, HealthCheck, NetworkType, NewLoadBalancer};
+    const TOKEN: &str = "dop_v1_fleet0000deadbeefcafef00d0123456789abcdef0123456789abcdef";
+    let ground = Ground::start_with_balancer(3);
+    let dosim = DoSim::start();
+    let ids = ground.add_to_digitalocean(&dosim, "web-prod", NetworkType::Public);
+    let lb = dosim.with(|s| {
+        s.add_load_balancer(
+            NewLoadBalancer::droplets("web-lb", &ids).health_check(HealthCheck {
+                check_interval_seconds: 3,
+                healthy_threshold: 2,
+                unhealthy_threshold: 2,
+                ..HealthCheck::default()
+            }),
+        )
+    });
+    ground
+        .balancer()
+        .follow(&dosim, &lb)
+        .expect("the balancer follows the stand-in");
+    let v1 = ground.image("1", &[]);
+    let v2 = ground.image("2", &[]);
+    let tagged = |web: &str, env: &str| {
+        fleet_step(&ground, web, env)
+            .input("hosts", "")
+            .input("droplet-tag", "web-prod")
+            .input("token", TOKEN)
+            .input("api-url", dosim.url())
+            .input("load-balancer", "web-lb")
+            .input("drain", "1s")
+    };
+    let out = run(&tagged(&v1, "GREETING=one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert!(
+        out.stderr.contains("droplet-tag `web-prod`: 3 Droplet(s)"),
+        "{}",
+        log(&out)
+    );
+    for d in ground.droplets() {
+        assert_eq!(served(d), "version=1 greeting=one");
+    }
+
+    // The upgrade under load through the balancer: each host leaves it, changes, comes back, and is
+    // probed on the balancer's own check before the next; not one request fails.
+    let load = Load::start(ground.balancer().url());
+    let out = run(&tagged(&v2, "GREETING=two"));
+    let seen = load.finish();
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    let failed: Vec<_> = seen.iter().filter(|r| !matches!(r, Ok(200))).collect();
+    assert!(seen.len() > 50, "the load loop ran ({} requests)", seen.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed: {:?}",
+        failed.len(),
+        seen.len(),
+        &failed[..failed.len().min(5)]
+    );
+    assert_eq!(
+        out.stderr.matches("out of load balancer `web-lb`").count(),
+        3,
+        "{}",
+        log(&out)
+    );
+    assert_eq!(
+        out.stderr.matches("back into load balancer `web-lb`").count(),
+        3,
+        "{}",
+        log(&out)
+    );
+    let mut back = dosim.with(|s| s.load_balancer_droplets(&lb)).expect("balancer");
+    back.sort_unstable();
+    let mut all = ids.clone();
+    all.sort_unstable();
+    assert_eq!(back, all, "every Droplet is back in the balancer");
+    for d in ground.droplets() {
+        assert_eq!(served(d), "version=2 greeting=two");
+    }
+    let shown = format!("{}\n{}\n{}", out.stdout, out.stderr, out.summary);
+    assert!(
+        !shown
+            .lines()
+            .any(|l| !l.trim_start().starts_with("::add-mask::") && l.contains(TOKEN)),
+        "the DigitalOcean token was shown"
+    );
+
+    // A token that cannot read tags: exit 2 naming the scope, before any host is touched.
+    dosim.with(|s| s.withhold_scopes(TOKEN, &["tag:read"]));
+    let out = run(&tagged(&v1, "GREETING=three"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(
+        out.stderr.contains("lacks a scope") && out.stderr.contains("tag:read"),
+        "{}",
+        log(&out)
+    );
+    // And `hosts` with `droplet-tag` is bad input.
+    let out = run(&tagged(&v1, "GREETING=three").input("hosts", "root@10.0.0.1"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
 }

@@ -8,7 +8,7 @@
 //! colour with `up -d --wait`), **follow/verify** (running digests equal the requested ones; N
 //! consecutive 2xx through the route), switch the proxy, **observe**, and **roll back** on any failure;
 //! then **report** (per-host summary with timings and health evidence, outputs, GitHub deployment).
-//! Several hosts ([`fleet`]): every host is opened (connected, preflighted, locked) before any changes;
+//! Several hosts (`fleet`): every host is opened (connected, preflighted, locked) before any changes;
 //! then `max-parallel` at a time, each batch live and observed before the next, out of and back into
 //! a Load Balancer when one is given; the first failure switches the hosts that already switched back
 //! (`on-failure: rollback-all`) and leaves the rest untouched.

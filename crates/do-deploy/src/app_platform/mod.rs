@@ -74,13 +74,7 @@ pub fn run(args: &Args, env: &Env, runner: &Runner, clock: Clock) -> Result<Exit
                 .push(event.to_string());
         },
     )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Runtime {
-            message: format!("could not start the async runtime: {e}"),
-            hint: None,
-        })?;
+    let runtime = crate::flow::runtime()?;
     let ctx = Run {
         args,
         env,

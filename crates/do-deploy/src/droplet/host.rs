@@ -756,16 +756,16 @@ impl HostDeploy<'_, '_> {
             "health-timeout",
             self.run.ctx.plan.health_timeout + Duration::from_secs(lb.interval * need),
         ));
-        let mut streak = 0;
-        let mut last = String::from("none yet");
-        while streak < need {
+        let mut streak = Streak::new(need);
+        while !streak.done() {
             if started.elapsed() >= limit.value {
                 return Err(format!(
-                    "{}: `GET {path}` on {addr}:{port} (the balancer's check) needs {need} consecutive 2xx, last: {last}",
-                    limit.ran_out("probing it the way the balancer does")
+                    "{}: `GET {path}` on {addr}:{port} (the balancer's check) needs {need} consecutive 2xx, last: {}",
+                    limit.ran_out("probing it the way the balancer does"),
+                    streak.last
                 ));
             }
-            match self
+            let answer = self
                 .run
                 .s
                 .http_get(
@@ -774,22 +774,9 @@ impl HostDeploy<'_, '_> {
                     path,
                     Limit::new("health-timeout", Duration::from_secs(5)),
                 )
-                .await
-            {
-                Ok(code) if (200..300).contains(&code) => {
-                    streak += 1;
-                    last = code.to_string();
-                }
-                Ok(code) => {
-                    streak = 0;
-                    last = code.to_string();
-                }
-                Err(e) => {
-                    streak = 0;
-                    last = e;
-                }
-            }
-            if streak < need {
+                .await;
+            streak.record(answer);
+            if !streak.done() {
                 tokio::time::sleep(Duration::from_secs(lb.interval.max(1))).await;
             }
         }
@@ -972,27 +959,27 @@ async fn verify(
         (ip, *port)
     };
     // The health gate: N consecutive 2xx through the route, within `health-timeout`.
-    let need = plan.health_successes.max(1);
+    let need = u64::from(plan.health_successes.max(1));
     let gate = run
         .ctx
         .deadline
         .bound(Limit::new("health-timeout", plan.health_timeout));
-    let mut streak = 0;
-    let mut last = String::from("none yet");
+    let mut streak = Streak::new(need);
     let started = Instant::now();
-    while streak < need {
+    while !streak.done() {
         if started.elapsed() >= gate.value {
             return Err(format!(
-                "health gate: {}; `GET {}` on `{route}` needs {need} consecutive 2xx, last answer: {last}",
+                "health gate: {}; `GET {}` on `{route}` needs {need} consecutive 2xx, last answer: {}",
                 gate.ran_out("waiting for it"),
-                plan.health_path
+                plan.health_path,
+                streak.last
             )
             .into());
         }
         if let Some(sig) = run.ctx.cancel.signal() {
             return Err(format!("cancelled by {sig} during the health gate").into());
         }
-        match run
+        let answer = run
             .s
             .http_get(
                 &addr,
@@ -1000,22 +987,9 @@ async fn verify(
                 &plan.health_path,
                 Limit::new("health-timeout", Duration::from_secs(5)),
             )
-            .await
-        {
-            Ok(code) if (200..300).contains(&code) => {
-                streak += 1;
-                last = code.to_string();
-            }
-            Ok(code) => {
-                streak = 0;
-                last = code.to_string();
-            }
-            Err(e) => {
-                streak = 0;
-                last = e;
-            }
-        }
-        if streak == 0 && started.elapsed() >= Duration::from_secs(2) {
+            .await;
+        streak.record(answer);
+        if streak.have == 0 && started.elapsed() >= Duration::from_secs(2) {
             // A container that stopped will not get healthy: say so now, not at `health-timeout`.
             let out = run.step("health gate", &remote::inspect(project), None).await?;
             if let Some(c) = remote::parse_inspect(&out)
@@ -1029,7 +1003,7 @@ async fn verify(
                 .into());
             }
         }
-        if streak < need {
+        if !streak.done() {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
@@ -1042,6 +1016,45 @@ async fn verify(
         addr,
         port: host_port,
     }))
+}
+
+/// Consecutive 2xx answers, and the last answer for messages.
+#[derive(Debug)]
+struct Streak {
+    need: u64,
+    have: u64,
+    last: String,
+}
+
+impl Streak {
+    fn new(need: u64) -> Self {
+        Self {
+            need,
+            have: 0,
+            last: "none yet".to_owned(),
+        }
+    }
+
+    fn record(&mut self, answer: Result<u16, String>) {
+        match answer {
+            Ok(code) => {
+                self.have = if (200..300).contains(&code) {
+                    self.have + 1
+                } else {
+                    0
+                };
+                self.last = code.to_string();
+            }
+            Err(e) => {
+                self.have = 0;
+                self.last = e;
+            }
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.have >= self.need
+    }
 }
 
 /// Where the route answers, as the host reaches it.

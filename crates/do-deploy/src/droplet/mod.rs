@@ -156,13 +156,7 @@ pub fn run(args: &Args, env: &Env, runner: &Runner, _clock: Clock) -> Result<Exi
             ));
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Runtime {
-            message: format!("could not start the async runtime: {e}"),
-            hint: None,
-        })?;
+    let runtime = crate::flow::runtime()?;
     runtime.block_on(async {
         let fleet = resolve(args, env, runner).await?;
         let plan = plan(args, env, runner, &want, fleet)?;

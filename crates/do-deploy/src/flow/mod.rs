@@ -321,6 +321,17 @@ impl Cancel {
     }
 }
 
+/// The single-threaded runtime a target runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime {
+            message: format!("could not start the async runtime: {e}"),
+            hint: None,
+        })
+}
+
 /// A Markdown table cell: no pipes or newlines from the data can break the table.
 pub fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")

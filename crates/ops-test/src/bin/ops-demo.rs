@@ -40,7 +40,7 @@ services:
     environment: {PORT: '8080'}
 ";
 
-/// Run the ops-actions pipeline end to end against local infrastructure.
+/// Run the ops-actions pipeline end to end against local infrastructure, or measure droplet-compose.
 #[derive(Debug, Parser)]
 #[command(name = "ops-demo")]
 struct Cli {
@@ -52,6 +52,9 @@ struct Cli {
 enum Task {
     /// The pipeline, end to end (`scripts/demo`).
     Pipeline(Box<Pipeline>),
+    /// The droplet-compose benchmark on a droplet ground (`scripts/bench-do-deploy-droplet`); prints a
+    /// Markdown section on stdout.
+    DropletBench(bench::Args),
 }
 
 /// What the pipeline runs against.
@@ -110,6 +113,7 @@ struct Demo {
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Task::Pipeline(cli) => run(*cli),
+        Task::DropletBench(args) => bench::run(&args).map(|()| true),
     };
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
@@ -868,6 +872,881 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// `ops-demo droplet-bench`: droplet-compose measured on a droplet ground with the real do-deploy
+/// binary, next to the recipe people run today (`ssh` + `docker compose pull && docker compose up -d`).
+/// Prints a Markdown section on stdout; progress goes to stderr.
+mod bench {
+    use std::io::Write as _;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use super::{
+        Command, Droplet, Duration, FakeRunner, Ground, Instant, PathBuf, RunOutput, Stdio, http_get, output,
+        switch_ms,
+    };
+
+    #[derive(Debug, clap::Args)]
+    pub(super) struct Args {
+        /// Directory holding the do-deploy binary to measure.
+        #[arg(long)]
+        bin_dir: PathBuf,
+        /// Runs of each scenario: blue-green upgrades, automatic rollbacks, Compose upgrades over `ssh`,
+        /// and do-deploy deploys timed for the cost of one remote step.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Rounds of remote steps through the `ssh` CLI (each round runs one of every kind).
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+    }
+
+    /// The release that dies exits this many seconds after it starts: after its health gate and the
+    /// switch, inside the observation window.
+    const CRASH_AFTER: &str = "20";
+    /// Long enough to see the crash.
+    const CRASH_OBSERVE: &str = "40s";
+    /// What do-deploy deploys; `images` sets `web`'s image.
+    const COMPOSE: &str = "name: bench\nservices:\n  web:\n    image: placeholder\n";
+    /// The recipe's Compose file: the image from the environment, a fixed port behind the droplet's nginx.
+    const PLAIN_COMPOSE: &str =
+        "name: plain\nservices:\n  web:\n    image: ${IMAGE}\n    ports: ['127.0.0.1:8081:8080']\n";
+    const PLAIN_UPSTREAM: &str = "upstream app {\n    server 127.0.0.1:8081;\n}\n";
+    /// The request loop's pause between requests, and its bounds.
+    const LOAD_PAUSE: Duration = Duration::from_millis(10);
+    const LOAD_MAX_REQUESTS: usize = 20_000;
+    const LOAD_MAX_TIME: Duration = Duration::from_secs(180);
+
+    #[expect(
+        clippy::print_stderr,
+        reason = "progress goes to stderr, the figures to stdout"
+    )]
+    fn note(text: &str) {
+        eprintln!("==> {text}");
+    }
+
+    pub(super) fn run(args: &Args) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            args.runs >= 1 && args.steps >= 2,
+            "`--runs` must be at least 1 and `--steps` at least 2"
+        );
+        let bin = args.bin_dir.join("do-deploy");
+        anyhow::ensure!(
+            bin.is_file(),
+            "no `do-deploy` in `{}`\nhint: cargo build --release -p do-deploy",
+            args.bin_dir.display()
+        );
+        note("starting a droplet ground with one droplet");
+        let ground =
+            Ground::try_start(1).map_err(|e| anyhow::anyhow!("cannot start the droplet ground: {e}"))?;
+        let d = ground.droplet(1);
+        note(&format!(
+            "droplet {} ready in {:.1}s; building the test images",
+            d.host(),
+            ground.started_in().as_secs_f64()
+        ));
+        let a = ground.try_image("a", &[])?;
+        let b = ground.try_image("b", &[])?;
+        let crash = ground.try_image("crash", &[("CRASH_AFTER", CRASH_AFTER)])?;
+        let work = tempfile::tempdir()?;
+        let compose = work.path().join("compose.yaml");
+        std::fs::write(&compose, COMPOSE)?;
+        let bench = Bench {
+            ground: &ground,
+            d,
+            bin,
+            compose,
+            work: work.path().to_owned(),
+        };
+        let steps = bench.remote_steps(args.runs, args.steps, &a, &b)?;
+        let upgrades = bench.blue_green(args.runs, &a, &b)?;
+        let rollbacks = bench.rollbacks(args.runs, &crash)?;
+        let plain = bench.plain(args.runs, &a, &b)?;
+        let mut out = std::io::stdout().lock();
+        write!(out, "{}", markdown(args, &steps, &upgrades, &rollbacks, &plain))?;
+        Ok(())
+    }
+
+    struct Bench<'g> {
+        ground: &'g Ground,
+        d: &'g Droplet,
+        bin: PathBuf,
+        compose: PathBuf,
+        work: PathBuf,
+    }
+
+    /// One do-deploy run.
+    struct Deployed {
+        out: RunOutput,
+        wall: Duration,
+        switch_ms: Option<u64>,
+    }
+
+    /// One upgrade under load.
+    struct Upgrade {
+        wall: Duration,
+        switch_ms: Option<u64>,
+        load: Load,
+        /// SSH connections and command sessions (exec channels) the droplet's sshd logged meanwhile.
+        ssh: (usize, usize),
+    }
+
+    /// One automatic rollback under load.
+    struct Rollback {
+        /// From the moment the release stopped answering (the first failed request, or Docker's record
+        /// of its exit if that came first) to the first answer of the previous release through nginx.
+        back: f64,
+        load: Load,
+    }
+
+    /// What the request loop saw.
+    #[derive(Default)]
+    struct Load {
+        samples: Vec<Sample>,
+    }
+
+    struct Sample {
+        /// When the request was sent, seconds since the epoch.
+        at: f64,
+        /// 200, with `version=…` of the body.
+        version: Option<String>,
+    }
+
+    /// Four ways of running one remote step, each timed `n` times.
+    struct Steps {
+        tool: Vec<f64>,
+        tool_connect: Vec<String>,
+        fresh_default: Vec<f64>,
+        fresh_curve: Vec<f64>,
+        multiplexed: Vec<f64>,
+        /// The start of the shell that runs every remote command, as sshd starts it and plain.
+        shell_sshd: Vec<f64>,
+        shell_plain: Vec<f64>,
+    }
+
+    fn now() -> f64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+
+    fn version_of(body: &str) -> Option<String> {
+        body.split_whitespace()
+            .next()?
+            .strip_prefix("version=")
+            .map(str::to_owned)
+    }
+
+    /// A bounded request loop against the droplet's nginx (its own address only): one GET at a time,
+    /// a pause between them, at most `LOAD_MAX_REQUESTS` requests and `LOAD_MAX_TIME`.
+    struct Loop {
+        stop: Arc<AtomicBool>,
+        handle: std::thread::JoinHandle<Vec<Sample>>,
+    }
+
+    impl Loop {
+        fn start(url: String) -> Self {
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&stop);
+            let handle = std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let until = Instant::now() + LOAD_MAX_TIME;
+                while !flag.load(Ordering::Relaxed)
+                    && seen.len() < LOAD_MAX_REQUESTS
+                    && Instant::now() < until
+                {
+                    let at = now();
+                    let version = match http_get(&url, Duration::from_secs(5)) {
+                        Ok((200, body)) => version_of(&body),
+                        _ => None,
+                    };
+                    seen.push(Sample { at, version });
+                    std::thread::sleep(LOAD_PAUSE);
+                }
+                seen
+            });
+            Self { stop, handle }
+        }
+
+        fn finish(self) -> anyhow::Result<Load> {
+            self.stop.store(true, Ordering::Relaxed);
+            let samples = self
+                .handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the request loop panicked"))?;
+            Ok(Load { samples })
+        }
+    }
+
+    impl Load {
+        fn failed(&self) -> usize {
+            self.samples.iter().filter(|s| s.version.is_none()).count()
+        }
+
+        /// Seconds without an answer: each run of failed requests counts from its first request to the
+        /// next request that succeeded (or the last one, if none did).
+        fn downtime(&self) -> f64 {
+            let mut total = 0.0;
+            let mut since = None;
+            for s in &self.samples {
+                match (&s.version, since) {
+                    (None, None) => since = Some(s.at),
+                    (Some(_), Some(start)) => {
+                        total += s.at - start;
+                        since = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let (Some(start), Some(last)) = (since, self.samples.last()) {
+                total += last.at - start;
+            }
+            total
+        }
+    }
+
+    impl Bench<'_> {
+        fn deploy(&self, project: &str, image: &str, extra: &[(&str, &str)]) -> anyhow::Result<Deployed> {
+            let d = self.d;
+            let mut runner = FakeRunner::new()?
+                .input("target", "droplet-compose")
+                .input("hosts", d.host())
+                .input("ssh-key", d.client_key_pem().expose().to_owned())
+                .input("known-hosts", d.hashed_known_hosts_line())
+                .input("compose-file", self.compose.display().to_string())
+                .input("images", format!("web={image}"))
+                .input("project", project)
+                .input("route", "web:8080")
+                .input("proxy-upstream-file", d.upstream_file().display().to_string())
+                .input("proxy-upstream-name", "app")
+                .input("proxy-check", d.nginx_check_cmd())
+                .input("proxy-reload", d.nginx_reload_cmd())
+                .input("state-dir", d.state_dir().display().to_string())
+                .input("observe", "5s")
+                .input("drain", "2s")
+                .input("timeout", "5m");
+            for (k, v) in extra {
+                runner = runner.input(k, *v);
+            }
+            let started = Instant::now();
+            let result = runner.command(&self.bin).output()?;
+            let wall = started.elapsed();
+            let out = runner.collect(result.status.code(), &result.stdout, &result.stderr)?;
+            let switch_ms = switch_ms(&out.stderr);
+            Ok(Deployed { out, wall, switch_ms })
+        }
+
+        /// `ssh` with the ground's key and known_hosts, strict host key checking, no user configuration;
+        /// `remote` is the remote command (none for `-N` or `-O`).
+        fn ssh(&self, options: &[&str], remote: Option<&str>) -> Command {
+            let mut cmd = Command::new("ssh");
+            cmd.args(["-F", "/dev/null", "-i"])
+                .arg(self.ground.client_key_path())
+                .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+                .args(["-o", "StrictHostKeyChecking=yes", "-o"])
+                .arg(format!(
+                    "UserKnownHostsFile={}",
+                    self.ground.known_hosts_path().display()
+                ))
+                .args(["-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10"])
+                .args(options)
+                .arg(self.d.host())
+                .args(remote.map(|r| ["--", r]).into_iter().flatten())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            cmd
+        }
+
+        /// Runs an `ssh` command to its end; fails with its stderr unless it exits 0.
+        fn ssh_ok(&self, options: &[&str], remote: &str, stdin: Option<&[u8]>) -> anyhow::Result<Duration> {
+            let mut cmd = self.ssh(options, Some(remote));
+            if stdin.is_some() {
+                cmd.stdin(Stdio::piped());
+            }
+            let started = Instant::now();
+            let mut child = cmd.spawn()?;
+            if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+                pipe.write_all(bytes)?;
+            }
+            let out = child.wait_with_output()?;
+            let took = started.elapsed();
+            anyhow::ensure!(
+                out.status.success(),
+                "`ssh … {remote}` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            Ok(took)
+        }
+
+        /// Connections (`Accepted publickey`) and command sessions (`Starting session: command`) in the
+        /// droplet's sshd log (`LogLevel VERBOSE`) so far.
+        fn sshd_counts(&self) -> (usize, usize) {
+            let log = self.d.sshd_log();
+            (
+                log.matches("Accepted publickey").count(),
+                log.matches("Starting session: command").count(),
+            )
+        }
+
+        fn sshd_counts_since(&self, before: (usize, usize)) -> (usize, usize) {
+            let now = self.sshd_counts();
+            (now.0.saturating_sub(before.0), now.1.saturating_sub(before.1))
+        }
+
+        fn serving(&self) -> Option<String> {
+            match http_get(&self.d.proxy_url(), Duration::from_secs(5)) {
+                Ok((200, body)) => version_of(&body),
+                _ => None,
+            }
+        }
+
+        fn wait_serving(&self, version: &str) -> anyhow::Result<()> {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while self.serving().as_deref() != Some(version) {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "nginx does not serve version `{version}` within 60s (it serves {:?})",
+                    self.serving()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(())
+        }
+
+        fn compose_down(&self, project: &str) {
+            let _ = self
+                .d
+                .docker_command()
+                .args(["compose", "-p", project, "down", "--timeout", "1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+
+        /// One remote step: do-deploy's `switch` step with `true` as check and reload (one exec channel on
+        /// its open connection, writing a small upstream file from stdin), and the same script through
+        /// the `ssh` CLI: a fresh connection with OpenSSH's default key exchange, one with
+        /// curve25519-sha256 (what do-deploy negotiates with this sshd), and one channel on a
+        /// multiplexed connection (ControlMaster).
+        fn remote_steps(&self, runs: usize, n: usize, a: &str, b: &str) -> anyhow::Result<Steps> {
+            let scratch = self.d.state_dir().join("cost-upstream.conf");
+            let scratch_text = scratch.display().to_string();
+            let mut tool = Vec::new();
+            let mut tool_connect = Vec::new();
+            for i in 0..runs {
+                note(&format!("remote step: do-deploy run {}/{runs}", i + 1));
+                let r = self.deploy(
+                    "cost",
+                    if i.is_multiple_of(2) { a } else { b },
+                    &[
+                        ("proxy-upstream-file", &scratch_text),
+                        ("proxy-check", "true"),
+                        ("proxy-reload", "true"),
+                        ("observe", "0s"),
+                        ("drain", "0s"),
+                        ("health-successes", "1"),
+                    ],
+                )?;
+                anyhow::ensure!(r.out.code == Some(0), "do-deploy failed:\n{}", r.out.stderr);
+                let ms = r.switch_ms.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "do-deploy logged no `traffic switched … in N ms`:\n{}",
+                        r.out.stderr
+                    )
+                })?;
+                tool.push(ms as f64);
+                if let Some(c) = super::summary_row(&r.out.summary).get(4).and_then(|t| {
+                    t.split(", ")
+                        .find(|p| p.starts_with("connect "))
+                        .map(str::to_owned)
+                }) {
+                    tool_connect.push(c.trim_start_matches("connect ").to_owned());
+                }
+            }
+            self.compose_down("cost-blue");
+            self.compose_down("cost-green");
+
+            let script = format!(
+                "set -euo pipefail\n{}",
+                switch_script(&scratch_text, "true", "true")
+            );
+            let remote = format!("exec bash -c {}", quote(&script));
+            let upstream = b"# scratch\nupstream cost {\n    server 127.0.0.1:1;\n}\n";
+            let socket = self.work.join("cm");
+            let path = format!("ControlPath={}", socket.display());
+            let master = Master::start(self, &path)?;
+            let kinds: [&[&str]; 3] = [
+                &[],
+                &["-o", "KexAlgorithms=curve25519-sha256"],
+                &["-o", &path, "-o", "ControlMaster=no"],
+            ];
+            // Round by round, so that the load of the machine, which drifts, weighs on every kind alike.
+            let mut timed: [Vec<f64>; 5] = Default::default();
+            note(&format!(
+                "remote step: {n} rounds of ssh (fresh, fresh with curve25519-sha256, multiplexed) and the shell's start"
+            ));
+            for _ in 0..n {
+                for (i, options) in kinds.iter().enumerate() {
+                    let took = self.ssh_ok(options, &remote, Some(upstream))?;
+                    timed[i].push(took.as_secs_f64() * 1000.0);
+                }
+                timed[3].push(shell_start(true)?);
+                timed[4].push(shell_start(false)?);
+            }
+            master.stop();
+            let [fresh_default, fresh_curve, multiplexed, shell_sshd, shell_plain] = timed;
+            Ok(Steps {
+                tool,
+                tool_connect,
+                fresh_default,
+                fresh_curve,
+                multiplexed,
+                shell_sshd,
+                shell_plain,
+            })
+        }
+
+        /// Blue-green upgrades under load, alternating two releases; the first deploy is not measured.
+        fn blue_green(&self, runs: usize, a: &str, b: &str) -> anyhow::Result<Vec<Upgrade>> {
+            note("blue-green: first deploy (not measured)");
+            let first = self.deploy("app", a, &[])?;
+            anyhow::ensure!(
+                first.out.code == Some(0),
+                "do-deploy failed:\n{}",
+                first.out.stderr
+            );
+            self.wait_serving("a")?;
+            let mut upgrades = Vec::new();
+            for i in 0..runs {
+                let (image, version) = if i.is_multiple_of(2) { (b, "b") } else { (a, "a") };
+                note(&format!("blue-green: upgrade {}/{runs} under load", i + 1));
+                let before = self.sshd_counts();
+                let load = Loop::start(self.d.proxy_url());
+                let r = self.deploy("app", image, &[]);
+                let load = load.finish()?;
+                let r = r?;
+                let ssh = self.sshd_counts_since(before);
+                anyhow::ensure!(r.out.code == Some(0), "do-deploy failed:\n{}", r.out.stderr);
+                anyhow::ensure!(
+                    self.serving().as_deref() == Some(version),
+                    "after the upgrade nginx serves {:?}, not `{version}`",
+                    self.serving()
+                );
+                upgrades.push(Upgrade {
+                    wall: r.wall,
+                    switch_ms: r.switch_ms,
+                    load,
+                    ssh,
+                });
+            }
+            Ok(upgrades)
+        }
+
+        /// A release that dies during `observe`, under load: do-deploy switches back to the live one.
+        fn rollbacks(&self, runs: usize, crash: &str) -> anyhow::Result<Vec<Rollback>> {
+            let mut rollbacks = Vec::new();
+            for i in 0..runs {
+                let live = self
+                    .serving()
+                    .ok_or_else(|| anyhow::anyhow!("nothing serves before the rollback run"))?;
+                note(&format!(
+                    "rollback: run {}/{runs}, a release that exits {CRASH_AFTER}s after it starts",
+                    i + 1
+                ));
+                let load = Loop::start(self.d.proxy_url());
+                let r = self.deploy("app", crash, &[("observe", CRASH_OBSERVE)]);
+                let load = load.finish()?;
+                let r = r?;
+                anyhow::ensure!(
+                    r.out.code == Some(1) && output(&r.out, "rolled-back") == "true",
+                    "expected exit 1 and `rolled-back: true` (the crash must come after the switch), got exit {:?}:\n{}",
+                    r.out.code,
+                    r.out.stderr
+                );
+                // The release stops answering when its process exits, a moment before Docker records
+                // the exit: start at whichever the loop or Docker saw first.
+                let exited = self.exited_at(crash)?;
+                let start = load
+                    .samples
+                    .iter()
+                    .find(|s| s.version.is_none() && s.at >= exited - 1.0)
+                    .map_or(exited, |s| s.at.min(exited));
+                let back = load
+                    .samples
+                    .iter()
+                    .find(|s| s.at >= start && s.version.as_deref() == Some(live.as_str()))
+                    .map(|s| s.at)
+                    .ok_or_else(|| anyhow::anyhow!("the request loop never saw `{live}` again"))?;
+                rollbacks.push(Rollback {
+                    back: back - start,
+                    load,
+                });
+            }
+            Ok(rollbacks)
+        }
+
+        /// When the container running `image` exited, from Docker's record, in seconds since the epoch.
+        fn exited_at(&self, image: &str) -> anyhow::Result<f64> {
+            for project in ["app-blue", "app-green"] {
+                let ids = self.d.docker(&[
+                    "ps",
+                    "-aq",
+                    "--filter",
+                    &format!("label=com.docker.compose.project={project}"),
+                ]);
+                for id in ids.split_whitespace() {
+                    let line = self.d.docker(&[
+                        "inspect",
+                        "--format",
+                        "{{.Config.Image}} {{.State.FinishedAt}}",
+                        id,
+                    ]);
+                    if let Some((img, at)) = line.trim().split_once(' ')
+                        && img == image
+                    {
+                        let out = Command::new("date").args(["-u", "-d", at, "+%s.%N"]).output()?;
+                        return String::from_utf8_lossy(&out.stdout)
+                            .trim()
+                            .parse()
+                            .map_err(|e| anyhow::anyhow!("`date -d {at}`: {e}"));
+                    }
+                }
+            }
+            anyhow::bail!("no container of `{image}` on the droplet")
+        }
+
+        /// The recipe people run today, on the same droplet and nginx: `ssh` (a fresh connection each
+        /// time), then `docker compose pull && docker compose up -d` with a fixed published port.
+        fn plain(&self, runs: usize, a: &str, b: &str) -> anyhow::Result<Vec<Upgrade>> {
+            self.compose_down("app-blue");
+            self.compose_down("app-green");
+            let dir = self.d.state_dir().join("plain");
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("compose.yaml"), PLAIN_COMPOSE)?;
+            let up = |image: &str| {
+                format!(
+                    "cd {} && export IMAGE={} && docker compose pull && docker compose up -d",
+                    quote(&dir.display().to_string()),
+                    quote(image)
+                )
+            };
+            note("compose over ssh: first `up` (not measured), nginx pointed at its fixed port");
+            self.ssh_ok(&[], &up(a), None)?;
+            std::fs::write(self.d.upstream_file(), PLAIN_UPSTREAM)?;
+            self.ssh_ok(&[], &self.d.nginx_reload_cmd(), None)?;
+            self.wait_serving("a")?;
+            let mut upgrades = Vec::new();
+            for i in 0..runs {
+                let (image, version) = if i.is_multiple_of(2) { (b, "b") } else { (a, "a") };
+                note(&format!("compose over ssh: upgrade {}/{runs} under load", i + 1));
+                let before = self.sshd_counts();
+                let load = Loop::start(self.d.proxy_url());
+                let took = self.ssh_ok(&[], &up(image), None);
+                // `up -d` returns once the container started, not once it answers: keep counting until
+                // the new release answers through nginx.
+                let served = took.is_ok().then(|| self.wait_serving(version));
+                let load = load.finish()?;
+                let wall = took?;
+                served.transpose()?;
+                upgrades.push(Upgrade {
+                    wall,
+                    switch_ms: None,
+                    load,
+                    ssh: self.sshd_counts_since(before),
+                });
+            }
+            self.compose_down("plain");
+            Ok(upgrades)
+        }
+    }
+
+    /// An OpenSSH control master (one open connection for `-o ControlPath=…`), stopped with `-O exit`.
+    struct Master<'b, 'g> {
+        bench: &'b Bench<'g>,
+        path: String,
+    }
+
+    impl<'b, 'g> Master<'b, 'g> {
+        fn start(bench: &'b Bench<'g>, path: &str) -> anyhow::Result<Self> {
+            let status = bench
+                .ssh(
+                    &[
+                        "-o",
+                        path,
+                        "-o",
+                        "ControlMaster=yes",
+                        "-o",
+                        "ControlPersist=yes",
+                        "-N",
+                        "-f",
+                    ],
+                    None,
+                )
+                .stderr(Stdio::null())
+                .status()?;
+            anyhow::ensure!(
+                status.success(),
+                "could not start an ssh control master ({status})"
+            );
+            Ok(Self {
+                bench,
+                path: path.to_owned(),
+            })
+        }
+
+        fn stop(self) {
+            drop(self);
+        }
+    }
+
+    impl Drop for Master<'_, '_> {
+        fn drop(&mut self) {
+            let _ = self
+                .bench
+                .ssh(&["-o", &self.path, "-O", "exit"], None)
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+
+    /// Milliseconds to run `bash -c true` here, started as sshd starts a command (`SSH_CLIENT` set, not
+    /// nested: Debian's bash then reads `~/.bashrc` first) or plainly. The droplets share this machine's
+    /// users and home directories, so this is what every remote command on the ground pays first.
+    fn shell_start(as_sshd: bool) -> anyhow::Result<f64> {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", "true"])
+            .env_remove("SHLVL")
+            .env_remove("BASH_ENV")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if as_sshd {
+            cmd.env("SSH_CLIENT", "10.250.0.1 40000 22");
+        } else {
+            cmd.env_remove("SSH_CLIENT");
+        }
+        let started = Instant::now();
+        cmd.status()?;
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    }
+
+    /// do-deploy's `switch` step script (`proxy_switch` in its `droplet::remote`), for the same work
+    /// through the `ssh` CLI.
+    fn switch_script(file: &str, check: &str, reload: &str) -> String {
+        let f = quote(file);
+        format!(
+            "mkdir -p \"$(dirname {f})\"
+cat > {f}.ops-new
+if [ -f {f} ]; then cp -p {f} {f}.ops-prev; else rm -f {f}.ops-prev; fi
+mv -f {f}.ops-new {f}
+if ! out=$( {check} 2>&1 ); then
+  if [ -f {f}.ops-prev ]; then mv -f {f}.ops-prev {f}; else rm -f {f}; fi
+  printf '%s\\n' \"$out\" >&2
+  exit 3
+fi
+{reload}"
+        )
+    }
+
+    /// A word for a POSIX shell.
+    fn quote(word: &str) -> String {
+        if !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b))
+        {
+            word.to_owned()
+        } else {
+            format!("'{}'", word.replace('\'', r"'\''"))
+        }
+    }
+
+    /// Median, min and max.
+    fn spread(values: &[f64]) -> (f64, f64, f64) {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return (0.0, 0.0, 0.0);
+        }
+        let mid = v.len() / 2;
+        let median = if v.len().is_multiple_of(2) {
+            (v[mid - 1] + v[mid]) / 2.0
+        } else {
+            v[mid]
+        };
+        (median, v[0], v[v.len() - 1])
+    }
+
+    fn ms_row(label: &str, values: &[f64]) -> String {
+        let (median, min, max) = spread(values);
+        format!(
+            "| {label} | {} | {median:.0} ms | {min:.0} ms | {max:.0} ms |\n",
+            values.len()
+        )
+    }
+
+    fn upgrade_row(label: &str, upgrades: &[Upgrade]) -> String {
+        let requests: usize = upgrades.iter().map(|u| u.load.samples.len()).sum();
+        let failed: usize = upgrades.iter().map(|u| u.load.failed()).sum();
+        let per_run: Vec<String> = upgrades.iter().map(|u| u.load.failed().to_string()).collect();
+        let downtime: Vec<f64> = upgrades.iter().map(|u| u.load.downtime()).collect();
+        let (down_median, _, down_max) = spread(&downtime);
+        let wall: Vec<f64> = upgrades.iter().map(|u| u.wall.as_secs_f64()).collect();
+        let (wall_median, _, _) = spread(&wall);
+        let connections: Vec<f64> = upgrades.iter().map(|u| u.ssh.0 as f64).collect();
+        let sessions: Vec<f64> = upgrades.iter().map(|u| u.ssh.1 as f64).collect();
+        format!(
+            "| {label} | {} | {requests} | {failed} ({}) | {down_median:.2} s | {down_max:.2} s | {wall_median:.1} s | {} / {} |\n",
+            upgrades.len(),
+            per_run.join(", "),
+            spread(&connections).0,
+            spread(&sessions).0
+        )
+    }
+
+    fn markdown(
+        args: &Args,
+        steps: &Steps,
+        upgrades: &[Upgrade],
+        rollbacks: &[Rollback],
+        plain: &[Upgrade],
+    ) -> String {
+        let mut s = String::new();
+        s.push_str("| measure | runs | median | min | max |\n|---|---|---|---|---|\n");
+        let switches: Vec<f64> = upgrades
+            .iter()
+            .filter_map(|u| u.switch_ms.map(|ms| ms as f64))
+            .collect();
+        s.push_str(&ms_row(
+            "(a) green healthy → traffic switched (do-deploy's `switch` step: upstream file, `nginx -t`, `nginx -s reload`)",
+            &switches,
+        ));
+        let backs: Vec<f64> = rollbacks.iter().map(|r| r.back * 1000.0).collect();
+        let failed: Vec<String> = rollbacks.iter().map(|r| r.load.failed().to_string()).collect();
+        s.push_str(&ms_row(
+            &format!(
+                "(b) automatic rollback: the release exits during `observe` → the previous release answers through nginx (failed requests per run: {})",
+                failed.join(", ")
+            ),
+            &backs,
+        ));
+        s.push('\n');
+        s.push_str(
+            "| (c) upgrade under load | upgrades | requests | failed (per upgrade) | downtime, median | downtime, max | upgrade time, median | SSH connections / commands, median |\n|---|---|---|---|---|---|---|---|\n",
+        );
+        s.push_str(&upgrade_row("do-deploy, blue-green behind nginx", upgrades));
+        s.push_str(&upgrade_row(
+            "`ssh` + `docker compose pull && docker compose up -d`",
+            plain,
+        ));
+        s.push('\n');
+        s.push_str("| one remote step | samples | median | min | max |\n|---|---|---|---|---|\n");
+        s.push_str(&ms_row(
+            "do-deploy: one exec channel on its open connection (`switch` with `true` as check and reload)",
+            &steps.tool,
+        ));
+        s.push_str(&ms_row(
+            "`ssh`, fresh connection, OpenSSH's default key exchange",
+            &steps.fresh_default,
+        ));
+        s.push_str(&ms_row(
+            "`ssh`, fresh connection, `KexAlgorithms=curve25519-sha256`",
+            &steps.fresh_curve,
+        ));
+        s.push_str(&ms_row(
+            "`ssh`, multiplexed (ControlMaster): one channel on an open connection",
+            &steps.multiplexed,
+        ));
+        let setup: Vec<f64> = steps
+            .fresh_curve
+            .iter()
+            .zip(&steps.multiplexed)
+            .map(|(fresh, open)| fresh - open)
+            .collect();
+        s.push_str(&ms_row(
+            "`ssh`: the connection's own cost (curve25519-sha256 fresh − multiplexed, paired by round)",
+            &setup,
+        ));
+        s.push_str(&ms_row(
+            "reference: `bash -c true` started as sshd starts a command (`SSH_CLIENT` set: Debian's bash reads `~/.bashrc` first), locally",
+            &steps.shell_sshd,
+        ));
+        s.push_str(&ms_row("reference: `bash -c true`, locally", &steps.shell_plain));
+        s.push_str(&format!(
+            "\ndo-deploy's `connect` phase in its runs (its summary, 0.1 s resolution): {}.\n",
+            steps.tool_connect.join(", ")
+        ));
+        s.push_str(&format!(
+            "Runs: {} of each scenario, {} rounds of `ssh` steps; request loop: one GET at a time to the droplet's nginx, {} ms apart, at most {LOAD_MAX_REQUESTS} requests or {} s per run.\n",
+            args.runs,
+            args.steps,
+            LOAD_PAUSE.as_millis(),
+            LOAD_MAX_TIME.as_secs()
+        ));
+        s
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn load(pattern: &[(f64, Option<&str>)]) -> Load {
+            Load {
+                samples: pattern
+                    .iter()
+                    .map(|(at, v)| Sample {
+                        at: *at,
+                        version: v.map(str::to_owned),
+                    })
+                    .collect(),
+            }
+        }
+
+        #[test]
+        fn downtime_counts_each_gap_from_its_first_failure_to_the_next_answer() {
+            for (pattern, failed, downtime) in [
+                (vec![(0.0, Some("a")), (1.0, Some("b"))], 0, 0.0),
+                (
+                    vec![(0.0, Some("a")), (1.0, None), (1.5, None), (2.0, Some("b"))],
+                    2,
+                    1.0,
+                ),
+                (
+                    vec![(0.0, None), (0.5, Some("a")), (1.0, None), (3.0, Some("a"))],
+                    2,
+                    2.5,
+                ),
+                (vec![(0.0, Some("a")), (1.0, None), (4.0, None)], 2, 3.0),
+            ] {
+                let l = load(&pattern);
+                assert_eq!(l.failed(), failed, "{:?}", pattern.len());
+                assert!((l.downtime() - downtime).abs() < 1e-9, "{}", l.downtime());
+            }
+        }
+
+        #[test]
+        fn spread_is_median_min_max() {
+            assert_eq!(spread(&[3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+            assert_eq!(spread(&[4.0, 1.0, 2.0, 3.0]), (2.5, 1.0, 4.0));
+            assert_eq!(spread(&[]), (0.0, 0.0, 0.0));
+        }
+
+        #[test]
+        fn shell_words_are_quoted_once() {
+            assert_eq!(quote("/a/b-c_d.e"), "/a/b-c_d.e");
+            assert_eq!(quote("it's"), r"'it'\''s'");
+            assert_eq!(quote(""), "''");
+        }
+
+        #[test]
+        fn versions_come_from_the_first_word() {
+            assert_eq!(version_of("version=b greeting=\n").as_deref(), Some("b"));
+            assert_eq!(version_of("502 bad gateway"), None);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -410,6 +410,12 @@ fn a_cut_connection_leaves_one_release_and_the_next_deploy_recovers() {
     d.cut_link();
     let output = child.wait_with_output().expect("wait");
     d.restore_link();
+    // The host side may need a moment to find the droplet again (neighbour discovery after the cut).
+    poll(
+        "the droplet answers again after the link is back",
+        Duration::from_secs(60),
+        || http_get(&d.proxy_url(), Duration::from_secs(2)).ok(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         output.status.code(),

@@ -619,7 +619,7 @@ fn env_file(env: &Secret, runner: &Runner) -> Result<Secret, Error> {
             .and_then(|v| v.strip_suffix('"'))
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
             .unwrap_or(value);
-        if value.len() >= 6 || crate::app_platform::spec::vars::looks_secret(key) && !value.is_empty() {
+        if value.len() >= 6 || (ops_core::secret::looks_secret(key) && !value.is_empty()) {
             runner.mask(value);
         }
         let quoted = if !value.contains('\'') {

@@ -20,7 +20,7 @@
 
 /// The toolkit's one heuristic for secret-looking names (`ops_core::secret`), whose values are
 /// masked in the log once substituted; re-exported where do-deploy kept its own copy.
-pub use ops_core::secret::looks_secret;
+use ops_core::secret::looks_secret;
 use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 

@@ -1,9 +1,14 @@
-//! Response bodies shaped like DigitalOcean's API (App Platform, Droplets, Load Balancers).
+//! Response bodies shaped like DigitalOcean's API (App Platform, Droplets, Load Balancers, Kubernetes
+//! clusters and their credentials).
 
 use serde_json::{Value, json};
 
+use super::doks::base64;
 use super::fleet::LoadBalancer;
-use super::{App, Deployment, DoState, Droplet, LbTarget, NetworkType, Outcome, Phase};
+use super::{
+    App, Deployment, DoState, Droplet, IssuedCredentials, KubernetesCluster, LbTarget, NetworkType, Outcome,
+    Phase,
+};
 use crate::sim::rfc3339;
 
 /// Component kinds of an app spec that run code.
@@ -265,5 +270,82 @@ pub(crate) fn load_balancer(s: &DoState, lb: &LoadBalancer) -> Value {
         "region": region(),
         "droplet_ids": s.members(lb),
         "tag": tag,
+    })
+}
+
+/// A cluster as `GET /v2/kubernetes/clusters/{cluster_id}` shows it (`cluster_read`): the required
+/// `name`, `region`, `version` and `node_pools` (one pool whose nodes run), and the rest a real
+/// cluster shows, with DigitalOcean's defaults.
+pub(crate) fn kubernetes_cluster(c: &KubernetesCluster) -> Value {
+    let at = rfc3339(c.created_at);
+    let pool = format!("{}-default-pool", c.name);
+    let nodes: Vec<Value> = c
+        .nodes
+        .iter()
+        .map(|(id, droplet)| {
+            json!({
+                "id": id,
+                "name": format!("{pool}-{}", &id[id.len() - 4..]),
+                "status": { "state": "running" },
+                "droplet_id": droplet.to_string(),
+                "created_at": at,
+                "updated_at": at,
+            })
+        })
+        .collect();
+    // A cluster without high availability shows its control plane's address; a stand-in on
+    // loopback has one when its URL names it.
+    let host = url::Url::parse(&c.server)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .filter(|h| h.parse::<std::net::Ipv4Addr>().is_ok())
+        .unwrap_or_default();
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "region": c.region,
+        "version": c.version,
+        "cluster_subnet": "10.244.0.0/16",
+        "service_subnet": "10.245.0.0/16",
+        "vpc_uuid": c.vpc_uuid,
+        "ipv4": host,
+        "endpoint": c.server,
+        "tags": ["k8s", format!("k8s:{}", c.id)],
+        "node_pools": [{
+            "id": c.pool_id,
+            "name": pool,
+            "size": "s-2vcpu-4gb",
+            "count": c.nodes.len(),
+            "tags": ["k8s", format!("k8s:{}", c.id), "k8s:worker"],
+            "labels": null,
+            "taints": [],
+            "auto_scale": false,
+            "min_nodes": 0,
+            "max_nodes": 0,
+            "nodes": nodes,
+        }],
+        "maintenance_policy": { "start_time": "00:00", "duration": "4h0m0s", "day": "any" },
+        "auto_upgrade": false,
+        "isolated_workers": false,
+        "status": { "state": c.state.as_str() },
+        "created_at": at,
+        "updated_at": at,
+        "surge_upgrade": false,
+        "ha": false,
+        "registry_enabled": false,
+        "registries": null,
+    })
+}
+
+/// Credentials as `GET /v2/kubernetes/clusters/{cluster_id}/credentials` gives them to a cluster with
+/// token authentication: no client certificate or key.
+pub(crate) fn kubernetes_credentials(c: &KubernetesCluster, issued: &IssuedCredentials) -> Value {
+    json!({
+        "server": c.server,
+        "certificate_authority_data": base64(c.certificate_authority_pem.as_bytes()),
+        "client_certificate_data": null,
+        "client_key_data": null,
+        "token": issued.token,
+        "expires_at": issued.expires_at_rfc3339(),
     })
 }

@@ -1,6 +1,7 @@
-//! A stateful stand-in for DigitalOcean's API: App Platform (`/v2/apps…`), and the Droplets and Load
+//! A stateful stand-in for DigitalOcean's API: App Platform (`/v2/apps…`), the Droplets and Load
 //! Balancers a fleet deploy reads and changes (`/v2/droplets`, `/v2/load_balancers…`, see [`NewDroplet`]
-//! and [`NewLoadBalancer`]).
+//! and [`NewLoadBalancer`]), and the Kubernetes clusters and credentials a deploy to DOKS reads
+//! (`/v2/kubernetes/clusters…`, see [`NewKubernetesCluster`]).
 //!
 //! ```no_run
 //! use ops_test::digitalocean::{DoSim, Outcome, Phase};
@@ -18,7 +19,9 @@
 //! also serves (under `/sim/logs/`, outside the API and its contract), rollback
 //! validate/create/commit/revert, and app health; Droplets listed (by tag or name, 20 a page by
 //! default, at most 200); Load Balancers listed and read, and their Droplets added and removed (422 for
-//! a balancer that targets a tag). A bearer token is required and every answer carries `ratelimit-*`
+//! a balancer that targets a tag); Kubernetes clusters listed (20 a page by default, at most 200) and
+//! read, and credentials issued for them (a fresh token each time, for `expiry_seconds` or 7 days,
+//! at most [`DoState::cap_credential_lifetime`]; see [`DoState::issued_credentials`]). A bearer token is required and every answer carries `ratelimit-*`
 //! headers; a token can be made to lack scopes ([`DoState::withhold_scopes`]), which gets the 403 a
 //! custom-scoped token gets.
 //!
@@ -33,6 +36,7 @@
 //! per [`DoState::advance`]. A scripted [`Outcome`] ends one in ERROR (with
 //! `progress.steps[].reason`) or stalls it.
 
+mod doks;
 mod fleet;
 mod json;
 mod routes;
@@ -45,6 +49,10 @@ use std::sync::OnceLock;
 use http::StatusCode;
 use serde_json::{Value, json};
 
+pub use self::doks::{
+    ClusterState, DEFAULT_CREDENTIAL_SECONDS, IssuedCredentials, KubernetesCluster, NewKubernetesCluster,
+    PLACEHOLDER_CA_PEM,
+};
 pub use self::fleet::{
     Droplet, DropletStatus, HealthCheck, HealthProtocol, LbTarget, NetworkType, NewDroplet, NewLoadBalancer,
 };
@@ -249,6 +257,11 @@ pub struct DoState {
     pub(crate) watchers: HashMap<String, fleet::Watcher>,
     /// Scopes each token lacks.
     withheld: HashMap<String, HashSet<String>>,
+    pub(crate) kubernetes_clusters: Vec<KubernetesCluster>,
+    node_droplets_made: u64,
+    credential_cap: Option<u64>,
+    issued: Vec<IssuedCredentials>,
+    credential_hook: Option<doks::CredentialHook>,
 }
 
 impl Default for DoState {
@@ -272,6 +285,11 @@ impl Default for DoState {
             load_balancers: Vec::new(),
             watchers: HashMap::new(),
             withheld: HashMap::new(),
+            kubernetes_clusters: Vec::new(),
+            node_droplets_made: 0,
+            credential_cap: None,
+            issued: Vec::new(),
+            credential_hook: None,
         }
     }
 }
@@ -304,6 +322,12 @@ impl DoState {
     #[must_use]
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Moves the clock to `unix` seconds at once (only forward): to line the stand-in's timestamps,
+    /// such as a credential's `expires_at`, up with a client's clock.
+    pub fn jump_to(&mut self, unix: i64) {
+        self.clock.tick(unix - self.clock.now());
     }
 
     /// Adds an app that is already deployed (one ACTIVE deployment); returns its id.

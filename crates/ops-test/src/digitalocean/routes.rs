@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::json::{
     COMPONENT_KINDS, app as app_json, component_names, deployment as deployment_json,
-    droplet as droplet_json, load_balancer as load_balancer_json,
+    droplet as droplet_json, kubernetes_cluster as cluster_json, kubernetes_credentials as credentials_json,
+    load_balancer as load_balancer_json,
 };
 use super::{DoState, LbTarget, Phase, error};
 use crate::sim::{Ctx, Reply, Route, paginate};
@@ -47,6 +48,9 @@ pub(super) fn all() -> Vec<Route<DoState>> {
         GET "/v2/load_balancers/{lb_id}" => load_balancers_get,
         POST "/v2/load_balancers/{lb_id}/droplets" => load_balancers_add_droplets,
         DELETE "/v2/load_balancers/{lb_id}/droplets" => load_balancers_remove_droplets,
+        GET "/v2/kubernetes/clusters" => kubernetes_list_clusters,
+        GET "/v2/kubernetes/clusters/{cluster_id}" => kubernetes_get_cluster,
+        GET "/v2/kubernetes/clusters/{cluster_id}/credentials" => kubernetes_get_credentials,
         GET "/sim/logs/{deployment_id}/{log_type}" => historic_logs,
     ]
 }
@@ -614,4 +618,39 @@ fn change_droplets(s: &mut DoState, ctx: &Ctx, add: bool) -> R {
         lb.target = LbTarget::Droplets(next);
     }
     Ok(Reply::empty(204))
+}
+
+fn kubernetes_list_clusters(s: &mut DoState, ctx: &Ctx) -> R {
+    let items: Vec<Value> = s.kubernetes_clusters().iter().map(cluster_json).collect();
+    Ok(list_page(ctx, "kubernetes_clusters", &items))
+}
+
+fn kubernetes_get_cluster(s: &mut DoState, ctx: &Ctx) -> R {
+    let c = s
+        .kubernetes_cluster(ctx.param("cluster_id"))
+        .ok_or_else(not_found)?;
+    Ok(Reply::json(
+        200,
+        &json!({ "kubernetes_cluster": cluster_json(c) }),
+    ))
+}
+
+/// A fresh token for `expiry_seconds` (7 days when 0 or absent), recorded and told to the test's
+/// callback before the answer leaves.
+fn kubernetes_get_credentials(s: &mut DoState, ctx: &Ctx) -> R {
+    let id = ctx.param("cluster_id");
+    if s.kubernetes_cluster(id).is_none() {
+        return Err(not_found());
+    }
+    // The description check has refused anything but a non-negative integer already.
+    let asked = match ctx.query("expiry_seconds") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| bad_request("expiry_seconds must be a non-negative integer"))?,
+        ),
+    };
+    let issued = s.issue_kubernetes_credentials(id, asked);
+    let c = s.kubernetes_cluster(id).ok_or_else(not_found)?;
+    Ok(Reply::json(200, &credentials_json(c, &issued)))
 }

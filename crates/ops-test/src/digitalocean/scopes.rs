@@ -132,5 +132,13 @@ mod tests {
             vec![vec!["load_balancer:update".to_owned()]]
         );
         assert_eq!(t["apps_get"].any_of, vec![vec!["app:read".to_owned()]]);
+        // DOKS: reading clusters and getting their credentials are separate custom scopes.
+        let read = vec![vec!["kubernetes:read".to_owned()]];
+        assert_eq!(t["kubernetes_list_clusters"].any_of, read);
+        assert_eq!(t["kubernetes_get_cluster"].any_of, read);
+        assert_eq!(
+            t["kubernetes_get_credentials"].any_of,
+            vec![vec!["kubernetes:access_cluster".to_owned()]]
+        );
     }
 }

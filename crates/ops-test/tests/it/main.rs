@@ -5,6 +5,7 @@
 mod balancer;
 mod contract;
 mod digitalocean;
+mod doks;
 mod droplet;
 mod faults;
 mod fleet;

@@ -6,12 +6,16 @@
 //! ops-sim kubernetes                # a healthy cluster: new pods become ready in about a second
 //! ops-sim digitalocean --droplet web-1:10.250.7.11:web-prod --droplet web-2:10.250.7.12:web-prod \
 //!     --load-balancer web-lb=droplets:web-1,web-2
+//! ops-sim digitalocean --kubernetes-cluster prod=http://127.0.0.1:6443   # `ops-sim kubernetes --port 6443`
 //! ```
+//!
+//! The DigitalOcean stand-in's clock follows the real one here, so a credential's `expires_at` is as
+//! far from a client's own clock as the client asked for.
 
 use std::net::Ipv4Addr;
 
 use clap::{Parser, ValueEnum};
-use ops_test::digitalocean::{DoState, NewDroplet, NewLoadBalancer};
+use ops_test::digitalocean::{DoState, NewDroplet, NewKubernetesCluster, NewLoadBalancer};
 use ops_test::github::GithubState;
 use ops_test::kubernetes::KubeState;
 use ops_test::sim::{Api, Sim};
@@ -36,6 +40,11 @@ struct Cli {
     /// `NAME=droplets:DROPLET,…` (Droplets by name, from `--droplet`; repeatable).
     #[arg(long, value_name = "NAME=TARGET", value_parser = parse_balancer)]
     load_balancer: Vec<Balancer>,
+    /// A DigitalOcean Kubernetes cluster the DigitalOcean stand-in starts with, `NAME=URL`: its
+    /// credentials send clients to the Kubernetes API at URL, e.g. `ops-sim kubernetes`'s
+    /// (repeatable).
+    #[arg(long, value_name = "NAME=URL", value_parser = parse_cluster)]
+    kubernetes_cluster: Vec<NewKubernetesCluster>,
 }
 
 /// A `--load-balancer` before the Droplet names are resolved.
@@ -93,9 +102,31 @@ fn parse_balancer(value: &str) -> Result<Balancer, String> {
     })
 }
 
-/// The DigitalOcean state the flags describe.
+fn parse_cluster(value: &str) -> Result<NewKubernetesCluster, String> {
+    let expected = "expected `NAME=URL`, e.g. `prod=http://127.0.0.1:6443`";
+    let (name, server) = value.split_once('=').ok_or(expected)?;
+    if name.is_empty() {
+        return Err(expected.to_owned());
+    }
+    match url::Url::parse(server) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {
+            Ok(NewKubernetesCluster::new(name, server))
+        }
+        _ => Err(format!("`{server}` is not an http(s) URL ({expected})")),
+    }
+}
+
+/// Now on the real clock, Unix seconds.
+fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The DigitalOcean state the flags describe, its clock on the real time.
 fn seeded(cli: &Cli) -> Result<DoState, String> {
     let mut state = DoState::default();
+    state.jump_to(real_now());
     for d in &cli.droplet {
         state.add_droplet(d.clone());
     }
@@ -122,6 +153,9 @@ fn seeded(cli: &Cli) -> Result<DoState, String> {
         };
         state.add_load_balancer(new);
     }
+    for cluster in &cli.kubernetes_cluster {
+        state.add_kubernetes_cluster(cluster.clone());
+    }
     Ok(state)
 }
 
@@ -134,15 +168,19 @@ enum Which {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let seeds = !cli.droplet.is_empty() || !cli.load_balancer.is_empty();
+    let seeds =
+        !cli.droplet.is_empty() || !cli.load_balancer.is_empty() || !cli.kubernetes_cluster.is_empty();
     if seeds && !matches!(cli.api, Which::Digitalocean) {
         // Exit contract: bad input.
-        return fail("`--droplet` and `--load-balancer` are for `digitalocean`", 2);
+        return fail(
+            "`--droplet`, `--load-balancer` and `--kubernetes-cluster` are for `digitalocean`",
+            2,
+        );
     }
     let result = match cli.api {
         Which::Github => serve(Sim::<GithubState>::start_on(cli.port, GithubState::default())),
         Which::Digitalocean => match seeded(&cli) {
-            Ok(state) => serve(Sim::<DoState>::start_on(cli.port, state)),
+            Ok(state) => serve_on_real_time(Sim::<DoState>::start_on(cli.port, state)),
             // Exit contract: bad input.
             Err(e) => return fail(&e, 2),
         },
@@ -191,13 +229,24 @@ fn serve_ticking(
         println!("{}", sim.url());
     }
     // Ages shown by clients are against the real time, so the cluster's clock starts there.
-    let real_now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    sim.with(|s| s.jump_to(real_now));
+    sim.with(|s| s.jump_to(real_now()));
     let tick = std::time::Duration::from_millis(tick_millis.max(1));
     loop {
         std::thread::sleep(tick);
         sim.with(|s| s.advance(1));
+    }
+}
+
+/// Like [`serve`], and keeps the DigitalOcean clock on the real one (it only moves forward; requests
+/// move it too), so that `expires_at` of a credential and the rate-limit reset mean what they say.
+fn serve_on_real_time(sim: std::io::Result<Sim<DoState>>) -> std::io::Result<std::convert::Infallible> {
+    let sim = sim?;
+    #[expect(clippy::print_stdout, reason = "the URL is the program's output")]
+    {
+        println!("{}", sim.url());
+    }
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        sim.with(|s| s.jump_to(real_now()));
     }
 }

@@ -42,6 +42,7 @@
 pub mod contract;
 mod controller;
 mod discovery;
+mod fields;
 mod routes;
 mod store;
 
@@ -123,8 +124,8 @@ pub struct KubeState {
     pub(crate) pods: BTreeMap<(String, String), controller::PodSim>,
     /// Deployment `(namespace, name)` → virtual time of its last progress.
     pub(crate) progress: HashMap<(String, String), i64>,
-    /// `(resource, namespace, name)` → field manager → the leaf paths it applied.
-    pub(crate) managers: HashMap<(&'static str, String, String), BTreeMap<String, BTreeSet<String>>>,
+    /// `(resource, namespace, name)` → who owns which fields.
+    pub(crate) managers: HashMap<(&'static str, String, String), fields::Owners>,
 }
 
 impl Default for KubeState {

@@ -2,15 +2,12 @@
 //! delete, pod logs, access reviews; and the checks every request passes first (RBAC, the
 //! description).
 
-use std::collections::BTreeSet;
-
 use http::Method;
 use serde_json::{Value, json};
 
 use super::contract;
-use super::store::{
-    Kind, Requirement, at, fields_match, labels_match, leaves, merge_patch, parse_selector, selector_of,
-};
+use super::fields::{self, Owners};
+use super::store::{Kind, Requirement, fields_match, labels_match, merge_patch, parse_selector, selector_of};
 use super::{KubeState, is_watch, status, verb};
 use crate::sim::{Ctx, Reply, Route};
 
@@ -433,6 +430,105 @@ fn writable(kind: &Kind, ctx: &Ctx) -> Option<Reply> {
     })
 }
 
+/// A request option the API server refuses: `(field, cause reason, message)`.
+type OptionError = (&'static str, &'static str, String);
+
+/// 422 for invalid request options, worded like the API server (`CreateOptions.meta.k8s.io ""
+/// is invalid: dryRun: Unsupported value: …`).
+fn invalid_options(options: &str, errors: &[OptionError]) -> Reply {
+    let each: Vec<String> = errors
+        .iter()
+        .map(|(field, _, message)| format!("{field}: {message}"))
+        .collect();
+    let listed = if each.len() == 1 {
+        each[0].clone()
+    } else {
+        format!("[{}]", each.join(", "))
+    };
+    let causes: Vec<Value> = errors
+        .iter()
+        .map(|(field, reason, message)| json!({"reason": reason, "message": message, "field": field}))
+        .collect();
+    status(
+        422,
+        "Invalid",
+        &format!("{options}.meta.k8s.io \"\" is invalid: {listed}"),
+        Some(json!({"name": "", "group": "meta.k8s.io", "kind": options, "causes": causes})),
+    )
+}
+
+/// `dryRun`: absent, or `All` (every value given must be `All`, the only one the API server
+/// knows); anything else is an error of the request's options.
+fn dry_run(ctx: &Ctx, errors: &mut Vec<OptionError>) -> bool {
+    let values: Vec<&str> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| k == "dryRun")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if values.iter().any(|v| *v != "All") {
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        errors.push((
+            "dryRun",
+            "FieldValueNotSupported",
+            format!(
+                "Unsupported value: []string{{{}}}: supported values: \"All\"",
+                quoted.join(", ")
+            ),
+        ));
+    }
+    !values.is_empty()
+}
+
+/// Checks the options of a write (`CreateOptions`, `UpdateOptions`, `DeleteOptions`); whether it
+/// is a dry run.
+fn write_options(ctx: &Ctx, options: &str) -> Result<bool, Box<Reply>> {
+    let mut errors = Vec::new();
+    let dry = dry_run(ctx, &mut errors);
+    if errors.is_empty() {
+        Ok(dry)
+    } else {
+        Err(Box::new(invalid_options(options, &errors)))
+    }
+}
+
+/// What a write answers: the object as stored, or for a dry run the object as it would have
+/// been stored (a new one without a `resourceVersion`, a changed one with its current one), with
+/// nothing kept, counted or told to watchers.
+fn commit(
+    state: &mut KubeState,
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    object: Value,
+    existing: Option<&Value>,
+    dry_run: bool,
+) -> Value {
+    if dry_run {
+        let mut object = object;
+        match existing.map(|old| old["metadata"]["resourceVersion"].clone()) {
+            Some(rv) => object["metadata"]["resourceVersion"] = rv,
+            None => {
+                if let Some(meta) = object["metadata"].as_object_mut() {
+                    meta.remove("resourceVersion");
+                }
+            }
+        }
+        return object;
+    }
+    if let Some(old) = existing {
+        // A write that changes nothing is not written: no new resourceVersion, no watch event.
+        let mut same = object.clone();
+        same["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if same == *old {
+            return old.clone();
+        }
+    }
+    let event = if existing.is_some() { "MODIFIED" } else { "ADDED" };
+    state.write(kind, ns, name, object, event);
+    state.get(kind.resource, ns, name).unwrap_or_default()
+}
+
 fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
     let Some(kind) = target(ctx) else {
         return unknown(ctx);
@@ -440,6 +536,10 @@ fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
     if let Some(r) = writable(&kind, ctx) {
         return r;
     }
+    let dry_run = match write_options(ctx, "CreateOptions") {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let ns = ctx.param("namespace").to_owned();
     if let Some(r) = namespace_missing(state, &ns) {
         return r;
@@ -474,9 +574,8 @@ fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
     if let Some(r) = admit(state, &kind, &name, &object) {
         return r;
     }
-    let object = state.stamp(kind, &ns, object, None);
-    state.write(kind, &ns, &name, object, "ADDED");
-    let stored = state.get(kind.resource, &ns, &name).unwrap_or_default();
+    let owners = owners_after_update(state, ctx, kind, (&ns, &name), &object, None);
+    let stored = finish(state, kind, (&ns, &name), object, None, owners, dry_run);
     Reply::json(201, &stored)
 }
 
@@ -487,6 +586,10 @@ fn replace(state: &mut KubeState, ctx: &Ctx) -> Reply {
     if let Some(r) = writable(&kind, ctx) {
         return r;
     }
+    let dry_run = match write_options(ctx, "UpdateOptions") {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
     let object = match body(ctx) {
         Ok(o) => o,
@@ -504,9 +607,17 @@ fn replace(state: &mut KubeState, ctx: &Ctx) -> Reply {
     if let Some(r) = admit(state, &kind, &name, &object) {
         return r;
     }
-    let object = state.stamp(kind, &ns, object, Some(&existing));
-    state.write(kind, &ns, &name, object, "MODIFIED");
-    Reply::json(200, &state.get(kind.resource, &ns, &name).unwrap_or_default())
+    let owners = owners_after_update(state, ctx, kind, (&ns, &name), &object, Some(&existing));
+    let stored = finish(
+        state,
+        kind,
+        (&ns, &name),
+        object,
+        Some(&existing),
+        owners,
+        dry_run,
+    );
+    Reply::json(200, &stored)
 }
 
 fn conflict(kind: &Kind, name: &str) -> Reply {
@@ -529,12 +640,33 @@ fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
         return r;
     }
     let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let is_apply = content_type(ctx) == "application/apply-patch+yaml";
+    // The API server checks the options before it reads the body.
+    let mut errors = Vec::new();
+    if is_apply && ctx.query("fieldManager").is_none_or(str::is_empty) {
+        errors.push((
+            "fieldManager",
+            "FieldValueRequired",
+            "Required value: is required for apply patch".to_owned(),
+        ));
+    }
+    if !is_apply && ctx.query("force").is_some() {
+        errors.push((
+            "force",
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch".to_owned(),
+        ));
+    }
+    let dry_run = dry_run(ctx, &mut errors);
+    if !errors.is_empty() {
+        return invalid_options("PatchOptions", &errors);
+    }
     let patch = match body(ctx) {
         Ok(o) => o,
         Err(r) => return *r,
     };
     match content_type(ctx).as_str() {
-        "application/apply-patch+yaml" => apply(state, ctx, kind, &ns, &name, patch),
+        "application/apply-patch+yaml" => apply(state, ctx, kind, (&ns, &name), patch, dry_run),
         "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
             let Some(existing) = state.get(kind.resource, &ns, &name) else {
                 return not_found(&kind, &name);
@@ -544,9 +676,17 @@ fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
             if let Some(r) = admit(state, &kind, &name, &object) {
                 return r;
             }
-            let object = state.stamp(kind, &ns, object, Some(&existing));
-            state.write(kind, &ns, &name, object, "MODIFIED");
-            Reply::json(200, &state.get(kind.resource, &ns, &name).unwrap_or_default())
+            let owners = owners_after_update(state, ctx, kind, (&ns, &name), &object, Some(&existing));
+            let stored = finish(
+                state,
+                kind,
+                (&ns, &name),
+                object,
+                Some(&existing),
+                owners,
+                dry_run,
+            );
+            Reply::json(200, &stored)
         }
         other => status(
             415,
@@ -561,19 +701,18 @@ fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
 
 /// Server-side apply: creates or merges, with field ownership per manager; a field another
 /// manager set to a different value is a conflict unless `force=true`.
-fn apply(state: &mut KubeState, ctx: &Ctx, kind: Kind, ns: &str, name: &str, applied: Value) -> Reply {
-    let Some(manager) = ctx
-        .query("fieldManager")
-        .filter(|m| !m.is_empty())
-        .map(str::to_owned)
-    else {
-        return status(
-            400,
-            "BadRequest",
-            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
-            None,
-        );
-    };
+/// Server-side apply: creates or merges, with field ownership per manager ([`fields`]); a field
+/// another manager set to a different value is a conflict unless `force=true`. A dry run
+/// answers the same, and keeps neither the object nor the ownership.
+fn apply(
+    state: &mut KubeState,
+    ctx: &Ctx,
+    kind: Kind,
+    (ns, name): (&str, &str),
+    applied: Value,
+    dry_run: bool,
+) -> Reply {
+    let manager = ctx.query("fieldManager").unwrap_or_default().to_owned();
     if let Some(r) = namespace_missing(state, ns) {
         return r;
     }
@@ -597,119 +736,99 @@ fn apply(state: &mut KubeState, ctx: &Ctx, kind: Kind, ns: &str, name: &str, app
     }
     let key = (kind.resource, ns.to_owned(), name.to_owned());
     let existing = state.get(kind.resource, ns, name);
-    let mut fields = Vec::new();
-    for part in [
-        "metadata",
-        "spec",
-        "data",
-        "stringData",
-        "binaryData",
-        "type",
-        "immutable",
-    ] {
-        if let Some(v) = applied.get(part) {
-            leaves(v, &format!(".{part}"), &mut fields);
-        }
-    }
-    fields.retain(|(path, _)| {
-        !matches!(
-            path.as_str(),
-            ".metadata.name" | ".metadata.namespace" | ".metadata.resourceVersion"
-        )
-    });
-    let force = matches!(ctx.query("force"), Some("true" | "1"));
-    if let Some(old) = &existing
-        && !force
-    {
-        let owners = state.managers.get(&key).cloned().unwrap_or_default();
-        let mut conflicts = Vec::new();
-        for (path, value) in &fields {
-            for (other, owned) in &owners {
-                if *other != manager && owned.contains(path) && at(old, path) != Some(value) {
-                    conflicts.push(format!("conflict with \"{other}\": {path}"));
-                }
-            }
-        }
-        if !conflicts.is_empty() {
-            let n = conflicts.len();
-            let plural = if n == 1 { "conflict" } else { "conflicts" };
-            return status(
-                409,
-                "Conflict",
-                &format!("Apply failed with {n} {plural}: {}", conflicts.join("\n")),
-                Some(json!({"name": name, "group": kind.group, "kind": kind.resource,
-                    "causes": conflicts.iter().map(|c| json!({"reason": "FieldManagerConflict", "message": c})).collect::<Vec<_>>()})),
-            );
-        }
-    }
-    let mut object = existing
-        .clone()
-        .unwrap_or_else(|| json!({"metadata": {"name": name}}));
-    // Fields this manager applied before and dropped now are removed (unless another manager owns them).
     let owners = state.managers.get(&key).cloned().unwrap_or_default();
-    let now: BTreeSet<String> = fields.iter().map(|(p, _)| p.clone()).collect();
-    if let Some(before) = owners.get(&manager) {
-        for dropped in before.difference(&now) {
-            let shared = owners.iter().any(|(m, o)| *m != manager && o.contains(dropped));
-            if !shared {
-                remove_path(&mut object, dropped);
+    let force = matches!(ctx.query("force"), Some("true" | "1"));
+    let time = state.clock.now_rfc3339();
+    let (mut object, owners) =
+        match fields::apply(existing.as_ref(), &owners, &manager, &applied, force, &time) {
+            Ok(done) => done,
+            Err(conflicts) => {
+                let (message, causes) = fields::conflict_status(&conflicts, &kind.api_version());
+                return status(409, "Conflict", &message, Some(json!({"causes": causes})));
             }
-        }
-    }
-    for (path, value) in &fields {
-        set_path(&mut object, path, value.clone());
-    }
+        };
+    object["metadata"]["name"] = json!(name);
     if let Some(r) = admit(state, &kind, name, &object) {
         return r;
     }
-    let entry = state.managers.entry(key).or_default();
-    for (m, owned) in entry.iter_mut() {
-        if *m != manager {
-            owned.retain(|p| !now.contains(p));
-        }
+    let code = if existing.is_some() { 200 } else { 201 };
+    let stored = finish(
+        state,
+        kind,
+        (ns, name),
+        object,
+        existing.as_ref(),
+        owners,
+        dry_run,
+    );
+    Reply::json(code, &stored)
+}
+
+/// The manager of a plain write: its `fieldManager`, or the first part of its `User-Agent`, as
+/// the API server names it.
+fn update_manager(ctx: &Ctx) -> String {
+    match ctx.query("fieldManager").filter(|m| !m.is_empty()) {
+        Some(m) => m.to_owned(),
+        None => ctx
+            .header("user-agent")
+            .unwrap_or_default()
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(128)
+            .collect(),
     }
-    entry.insert(manager.clone(), now);
-    let time = state.clock.now_rfc3339();
-    let managed: Vec<Value> = entry
-        .keys()
-        .map(|m| json!({"manager": m, "operation": "Apply", "apiVersion": kind.api_version(), "time": time, "fieldsType": "FieldsV1", "fieldsV1": {}}))
-        .collect();
-    object["metadata"]["managedFields"] = json!(managed);
-    let created = existing.is_none();
-    let object = state.stamp(kind, ns, object, existing.as_ref());
-    state.write(kind, ns, name, object, if created { "ADDED" } else { "MODIFIED" });
-    Reply::json(
-        if created { 201 } else { 200 },
-        &state.get(kind.resource, ns, name).unwrap_or_default(),
+}
+
+/// Ownership after a plain write (create, PUT, merge patch) of `object` over `existing`.
+fn owners_after_update(
+    state: &KubeState,
+    ctx: &Ctx,
+    kind: Kind,
+    (ns, name): (&str, &str),
+    object: &Value,
+    existing: Option<&Value>,
+) -> Owners {
+    let key = (kind.resource, ns.to_owned(), name.to_owned());
+    let owners = state.managers.get(&key).cloned().unwrap_or_default();
+    fields::update(
+        existing,
+        object,
+        &owners,
+        &update_manager(ctx),
+        &state.clock.now_rfc3339(),
     )
 }
 
-fn set_path(object: &mut Value, path: &str, value: Value) {
-    let mut at = object;
-    for key in path.split('.').filter(|s| !s.is_empty()) {
-        if !at.is_object() {
-            *at = json!({});
+/// Stamps a write with what the server sets and its `managedFields`, and stores it (or, for a
+/// dry run, only shows it).
+fn finish(
+    state: &mut KubeState,
+    kind: Kind,
+    (ns, name): (&str, &str),
+    mut object: Value,
+    existing: Option<&Value>,
+    owners: Owners,
+    dry_run: bool,
+) -> Value {
+    if owners.is_empty() {
+        if let Some(meta) = object["metadata"].as_object_mut() {
+            meta.remove("managedFields");
         }
-        at = &mut at[key];
+    } else {
+        object["metadata"]["managedFields"] = fields::managed_fields(&owners, &kind.api_version());
     }
-    *at = value;
-}
-
-fn remove_path(object: &mut Value, path: &str) {
-    let keys: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
-    let Some((last, parents)) = keys.split_last() else {
-        return;
-    };
-    let mut at = object;
-    for key in parents {
-        match at.get_mut(*key) {
-            Some(next) => at = next,
-            None => return,
+    let object = state.stamp_as(kind, ns, object, existing, dry_run);
+    if !dry_run {
+        let key = (kind.resource, ns.to_owned(), name.to_owned());
+        if owners.is_empty() {
+            state.managers.remove(&key);
+        } else {
+            state.managers.insert(key, owners);
         }
     }
-    if let Some(map) = at.as_object_mut() {
-        map.remove(*last);
-    }
+    commit(state, kind, ns, name, object, existing, dry_run)
 }
 
 fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
@@ -719,11 +838,20 @@ fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
     if let Some(r) = writable(&kind, ctx) {
         return r;
     }
+    let dry_run = match write_options(ctx, "DeleteOptions") {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
-    let Some(object) = state.remove(kind, &ns, &name) else {
+    let removed = if dry_run {
+        state.get(kind.resource, &ns, &name)
+    } else {
+        state.remove(kind, &ns, &name)
+    };
+    let Some(object) = removed else {
         return not_found(&kind, &name);
     };
-    if kind.kind == "Deployment" {
+    if kind.kind == "Deployment" && !dry_run {
         // Background cascading deletion, done at once.
         let uid = object["metadata"]["uid"].clone();
         let owned_by = |v: &Value, uid: &Value| {

@@ -150,8 +150,22 @@ impl KubeState {
         &mut self,
         kind: Kind,
         namespace: &str,
+        object: Value,
+        existing: Option<&Value>,
+    ) -> Value {
+        self.stamp_as(kind, namespace, object, existing, false)
+    }
+
+    /// [`KubeState::stamp`] for a write that may be a dry run: a dry run takes no serial number,
+    /// and its uid (which the API server makes up for a dry-run create too) is one no stored
+    /// object ever gets.
+    pub(crate) fn stamp_as(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
         mut object: Value,
         existing: Option<&Value>,
+        dry_run: bool,
     ) -> Value {
         if !object.is_object() {
             object = json!({});
@@ -162,16 +176,21 @@ impl KubeState {
             object["metadata"] = json!({});
         }
         object["metadata"]["namespace"] = json!(namespace);
-        let serial = self.next_serial();
         let now = self.clock.now_rfc3339();
-        let meta = &mut object["metadata"];
         match existing {
             Some(old) => {
+                let meta = &mut object["metadata"];
                 meta["uid"] = old["metadata"]["uid"].clone();
                 meta["creationTimestamp"] = old["metadata"]["creationTimestamp"].clone();
             }
             None => {
-                meta["uid"] = json!(format!("5eed0000-0000-4000-8000-{serial:012x}"));
+                let uid = if dry_run {
+                    format!("5eed0000-0000-4000-9000-{:012x}", self.serial + 1)
+                } else {
+                    format!("5eed0000-0000-4000-8000-{:012x}", self.next_serial())
+                };
+                let meta = &mut object["metadata"];
+                meta["uid"] = json!(uid);
                 meta["creationTimestamp"] = json!(now);
             }
         }
@@ -384,26 +403,6 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
             }
         }
     }
-}
-
-/// Leaf paths of an applied object (`.spec.replicas`, `.spec.template.spec.containers`): maps
-/// are walked, anything else (lists included) is a leaf.
-pub(crate) fn leaves(value: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
-    match value.as_object() {
-        Some(map) if !map.is_empty() => {
-            for (k, v) in map {
-                leaves(v, &format!("{prefix}.{k}"), out);
-            }
-        }
-        _ => out.push((prefix.to_owned(), value.clone())),
-    }
-}
-
-/// The value at a leaf path.
-pub(crate) fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .filter(|s| !s.is_empty())
-        .try_fold(value, |v, k| v.get(k))
 }
 
 /// A stable text of a JSON value (keys sorted), for hashing pod templates.

@@ -377,7 +377,280 @@ async fn server_side_apply_conflicts_between_managers_unless_forced() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status().as_u16(), 400);
+    let code = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+    );
+}
+
+/// The resourceVersion of the whole store, as a list reports it: it moves with every write.
+async fn store_version(url: &str) -> String {
+    let (_, list) = get(&format!("{url}/api/v1/namespaces/default/configmaps"), "t").await;
+    list["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("a list has a resourceVersion")
+        .to_owned()
+}
+
+async fn send_dry(method: Method, url: &str, content_type: &str, body: &Value) -> (u16, Value) {
+    let resp = client()
+        .request(method, url)
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    let code = resp.status().as_u16();
+    (code, resp.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let web = format!("{url}{DEPLOY}/web");
+    let apply_yaml = "application/apply-patch+yaml";
+
+    // A create: the object as it would be stored, with a uid but no resourceVersion.
+    let before = store_version(&url).await;
+    let (code, created) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ci&dryRun=All"),
+        apply_yaml,
+        &deployment("nginx:1"),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["metadata"]["generation"], 1);
+    assert!(created["metadata"]["uid"].is_string(), "{created}");
+    assert_eq!(created["metadata"].get("resourceVersion"), None, "{created}");
+    assert_eq!(
+        created["spec"]["progressDeadlineSeconds"], 600,
+        "defaults are filled"
+    );
+    kube.with(|s| s.advance(5));
+    assert_eq!(store_version(&url).await, before);
+    assert!(kube.with(|s| s.get("deployments", "default", "web")).is_none());
+    assert!(kube.with(|s| s.list("replicasets", "default")).is_empty());
+    assert!(kube.with(|s| s.list("events", "default")).is_empty());
+
+    let (code, stored) = apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1"),
+    )
+    .await;
+    assert_eq!(code, 201, "{stored}");
+    kube.with(|s| s.advance(5));
+    let stored = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    let rv = stored["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    let before = store_version(&url).await;
+
+    // An apply, a merge patch and a PUT: each answers the changed object at the current version.
+    let (code, applied) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ci&dryRun=All"),
+        apply_yaml,
+        &deployment("nginx:2"),
+    )
+    .await;
+    assert_eq!(code, 200, "{applied}");
+    assert_eq!(
+        applied["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:2"
+    );
+    assert_eq!(applied["metadata"]["generation"], 2);
+    assert_eq!(applied["metadata"]["resourceVersion"], json!(rv));
+    let (code, patched) = send_dry(
+        Method::PATCH,
+        &format!("{web}?dryRun=All"),
+        "application/merge-patch+json",
+        &json!({"metadata": {"labels": {"tier": "front"}}}),
+    )
+    .await;
+    assert_eq!(
+        (code, &patched["metadata"]["labels"]["tier"]),
+        (200, &json!("front"))
+    );
+    let mut replaced = stored.clone();
+    replaced["spec"]["replicas"] = json!(3);
+    let (code, put) = send_dry(
+        Method::PUT,
+        &format!("{web}?dryRun=All"),
+        "application/json",
+        &replaced,
+    )
+    .await;
+    assert_eq!((code, &put["spec"]["replicas"]), (200, &json!(3)), "{put}");
+    let (code, _) = call(Method::DELETE, &format!("{web}?dryRun=All"), "t", None).await;
+    assert_eq!(code, 200);
+    let (code, cm) = send_dry(
+        Method::POST,
+        &format!("{url}/api/v1/namespaces/default/configmaps?dryRun=All"),
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web"}, "data": {"a": "1"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{cm}");
+
+    kube.with(|s| s.advance(5));
+    assert_eq!(store_version(&url).await, before, "nothing was written");
+    let now = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    assert_eq!(now["metadata"]["resourceVersion"], json!(rv));
+    assert_eq!(
+        now["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1"
+    );
+    assert_eq!(kube.with(|s| s.list("replicasets", "default")).len(), 1);
+    assert!(kube.with(|s| s.get("configmaps", "default", "web")).is_none());
+    let quiet = client()
+        .get(format!(
+            "{url}{DEPLOY}?watch=1&resourceVersion={before}&allowWatchBookmarks=true"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(quiet.lines().all(|l| l.contains("\"BOOKMARK\"")), "{quiet}");
+
+    // A forced dry run takes no field: the same manager still conflicts afterwards.
+    let (code, _) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ops&force=true&dryRun=All"),
+        apply_yaml,
+        &deployment("nginx:3"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, conflict) = apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ops",
+        false,
+        &deployment("nginx:3"),
+    )
+    .await;
+    assert_eq!(
+        (code, conflict["reason"].as_str()),
+        (409, Some("Conflict")),
+        "{conflict}"
+    );
+    let (code, conflict) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ops&dryRun=All"),
+        apply_yaml,
+        &deployment("nginx:3"),
+    )
+    .await;
+    assert_eq!(code, 409, "a dry run conflicts as the write would: {conflict}");
+
+    // Admission runs too.
+    kube.with(|s| s.reject("Deployment", "web", "spec.replicas: Invalid value: 3: over quota"));
+    let (code, refused) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ci&dryRun=All"),
+        apply_yaml,
+        &deployment("nginx:2"),
+    )
+    .await;
+    assert_eq!(code, 422, "{refused}");
+    assert_eq!(
+        refused["message"],
+        "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: 3: over quota"
+    );
+    // `All` is the only dry run there is.
+    let (code, wrong) = send_dry(
+        Method::PATCH,
+        &format!("{web}?fieldManager=ci&dryRun=true"),
+        apply_yaml,
+        &deployment("nginx:2"),
+    )
+    .await;
+    assert_eq!(code, 422, "{wrong}");
+    assert_eq!(
+        wrong["message"],
+        "PatchOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"true\"}: supported values: \"All\""
+    );
+    assert_eq!(store_version(&url).await, before);
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn applying_again_without_a_field_removes_it_as_a_rollback_needs() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let config = |data: Value, annotations: Value| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "web", "labels": {"app.kubernetes.io/name": "web"}, "annotations": annotations},
+            "data": data})
+    };
+    let v2 = config(
+        json!({"LOG_LEVEL": "debug", "FEATURE_X": "on"}),
+        json!({"ops.example/release": "v2", "ops.example/canary": "true"}),
+    );
+    let (code, applied) = apply(&url, &format!("{cms}/web"), "deploy", false, &v2).await;
+    assert_eq!(code, 201, "{applied}");
+    // Regression: label and annotation keys with dots were split into nested maps.
+    assert_eq!(
+        applied["metadata"]["labels"],
+        json!({"app.kubernetes.io/name": "web"})
+    );
+    // Someone else's annotation, by a plain patch: the deploy's applies must leave it alone.
+    let resp = client()
+        .patch(format!("{url}{cms}/web?fieldManager=kubectl-annotate"))
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"metadata": {"annotations": {"owner": "team-a"}}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let v1 = config(json!({"LOG_LEVEL": "info"}), json!({"ops.example/release": "v1"}));
+    let (code, rolled_back) = apply(&url, &format!("{cms}/web"), "deploy", false, &v1).await;
+    assert_eq!(code, 200, "{rolled_back}");
+    assert_eq!(rolled_back["data"], json!({"LOG_LEVEL": "info"}));
+    assert_eq!(
+        rolled_back["metadata"]["annotations"],
+        json!({"ops.example/release": "v1", "owner": "team-a"})
+    );
+    let managers: Vec<(&str, &str)> = rolled_back["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["manager"].as_str().unwrap(), m["operation"].as_str().unwrap()))
+        .collect();
+    assert_eq!(managers, [("deploy", "Apply"), ("kubectl-annotate", "Update")]);
+    // The same apply once more changes nothing, and writes nothing.
+    let rv = rolled_back["metadata"]["resourceVersion"].clone();
+    let (code, again) = apply(&url, &format!("{cms}/web"), "deploy", false, &v1).await;
+    assert_eq!((code, &again["metadata"]["resourceVersion"]), (200, &rv));
+
+    // A container's env is part of the containers list, which is replaced whole.
+    let mut with_env = deployment("nginx:1");
+    with_env["spec"]["template"]["spec"]["containers"][0]["env"] =
+        json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]);
+    apply(&url, &format!("{DEPLOY}/web"), "deploy", false, &with_env).await;
+    let mut fewer = with_env.clone();
+    fewer["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "1"}]);
+    let (code, d) = apply(&url, &format!("{DEPLOY}/web"), "deploy", false, &fewer).await;
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["env"],
+        json!([{"name": "A", "value": "1"}])
+    );
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
 }
 
 #[tokio::test]

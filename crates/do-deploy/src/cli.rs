@@ -32,7 +32,7 @@ pub enum Target {
     AppPlatform,
     /// Droplets over SSH with Docker Compose (blue-green behind nginx, or recreate).
     DropletCompose,
-    /// DigitalOcean Kubernetes (not supported yet).
+    /// DigitalOcean Kubernetes (or any cluster given a `kubeconfig`): manifests applied server-side.
     Doks,
 }
 
@@ -131,7 +131,7 @@ pub struct Args {
     )]
     pub api_url: String,
 
-    /// Where to deploy: `app-platform` or `droplet-compose`; `doks` is not supported yet.
+    /// Where to deploy: `app-platform`, `droplet-compose` or `doks`.
     #[arg(long, env = "INPUT_TARGET", value_enum, default_value = "app-platform")]
     pub target: Target,
 
@@ -518,6 +518,41 @@ pub struct Args {
         value_name = "TOKEN"
     )]
     pub registry_password: Option<Secret>,
+
+    // ── doks ───────────────────────────────────────────────────────────────────────────────────
+    /// doks: the DigitalOcean Kubernetes cluster (name or ID); short-lived credentials are fetched with
+    /// `token` and kept in memory.
+    #[arg(long, env = "INPUT_CLUSTER", value_name = "NAME|ID")]
+    pub cluster: Option<String>,
+
+    /// doks: a kubeconfig (its text) for a cluster elsewhere, instead of `cluster`. Masked; never printed
+    /// or written to disk.
+    #[arg(long, env = "INPUT_KUBECONFIG", value_name = "YAML")]
+    pub kubeconfig: Option<Secret>,
+
+    /// doks: Kubernetes manifests: files or folders, one per line, relative to the workspace; `-` reads
+    /// standard input (Kustomize or Helm output piped in).
+    #[arg(long, env = "INPUT_MANIFESTS", value_name = "PATHS")]
+    pub manifests: Option<String>,
+
+    /// doks: the namespace of objects that name none, of the deploy lock (a Lease) and of the release
+    /// records.
+    #[arg(long, env = "INPUT_NAMESPACE", value_name = "NAME", default_value = "default")]
+    pub namespace: String,
+
+    /// doks: restarts of a pod of the new revision that fail the rollout at once.
+    #[arg(
+        long = "max-restarts",
+        env = "INPUT_MAX_RESTARTS",
+        value_name = "N",
+        default_value = "2"
+    )]
+    pub max_restarts: u32,
+
+    /// doks: how long a pod of the new revision may stay Unschedulable before the rollout fails.
+    #[arg(long = "unschedulable-grace", env = "INPUT_UNSCHEDULABLE_GRACE", value_name = "DURATION",
+          default_value = "2m", value_parser = parse_duration)]
+    pub unschedulable_grace: Duration,
 }
 
 /// The clap command, for the action contract test.

@@ -4,11 +4,13 @@
 //! follow to the truth, verify, roll back on failure, report (summary, outputs, GitHub deployment).
 //! The shared parts (outputs, the outcome and its exit status, the GitHub deployment record, named
 //! time limits, the run's identity for locks, cancellation) live in [`flow`]; each target is its own
-//! module: [`app_platform`] (App Platform, `/v2/apps`) and [`droplet`] (Docker Compose over SSH).
+//! module: [`app_platform`] (App Platform, `/v2/apps`), [`droplet`] (Docker Compose over SSH) and
+//! [`doks`] (Kubernetes manifests on DigitalOcean Kubernetes).
 
 pub mod app_platform;
 pub mod cli;
 pub mod clock;
+pub mod doks;
 pub mod droplet;
 pub mod duration;
 pub mod error;
@@ -35,7 +37,7 @@ pub fn run_with_clock(args: &Args, env: &Env, runner: &Runner, clock: Clock) -> 
     match args.target {
         Target::AppPlatform => app_platform::run(args, env, runner, clock),
         Target::DropletCompose => droplet::run(args, env, runner, clock),
-        Target::Doks => Err(Error::Unsupported { target: "doks" }),
+        Target::Doks => doks::run(args, env, runner, clock),
     }
 }
 

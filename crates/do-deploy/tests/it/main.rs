@@ -13,6 +13,7 @@
 mod actions;
 mod bench;
 mod deploy;
+mod doks;
 mod droplet;
 mod failures;
 mod faults;

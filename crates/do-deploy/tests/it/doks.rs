@@ -1,0 +1,444 @@
+//! doks against the Kubernetes API stand-in (no API server can be installed here) and the
+//! DigitalOcean stand-in handing out the cluster's credentials. Both hold every exchange to the
+//! official API descriptions; do-deploy runs as the binary, like an action step.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ops_test::digitalocean::{DoSim, NewKubernetesCluster};
+use ops_test::harness::{FakeRunner, RunOutput};
+use ops_test::kubernetes::{Fate, KubeSim};
+use ops_test::sim::{Contract, ContractMode, Spec};
+use serde_json::{Value, json};
+
+use crate::support::{TOKEN, visible};
+
+const REPO: &str = "registry.example/shop/web";
+
+fn digest(c: char) -> String {
+    format!("{REPO}@sha256:{}", c.to_string().repeat(64))
+}
+
+const MANIFESTS: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  GREETING: GREETING_VALUE
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 600
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.example/shop/web:dev
+          envFrom:
+            - configMapRef: {name: web-config}
+";
+
+/// The two stand-ins, a cluster that hands out credentials the API server accepts.
+struct Ground {
+    kube: Arc<KubeSim>,
+    dosim: DoSim,
+    tokens: Arc<Mutex<Vec<String>>>,
+}
+
+impl Ground {
+    fn start() -> Self {
+        let kube = Arc::new(KubeSim::start());
+        kube.with(|k| k.add_namespace("shop"));
+        let dosim = DoSim::start();
+        dosim.check_contract(
+            Contract::vendored(Spec::DigitalOcean).expect("the vendored description loads"),
+            ContractMode::Observe,
+        );
+        let tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (sink, kube_side) = (Arc::clone(&tokens), Arc::clone(&kube));
+        // Real time, so that `expires_at` means what it says to a client on the real clock.
+        let now = jiff::Timestamp::now().as_second();
+        dosim.with(|s| {
+            s.jump_to(now);
+            s.add_kubernetes_cluster(NewKubernetesCluster::new("prod-cluster", &kube.url()));
+            s.on_kubernetes_credentials(move |issued| {
+                let mut all = sink.lock().unwrap();
+                all.push(issued.token.clone());
+                let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+                kube_side.with(|k| k.accept_tokens(&refs));
+            });
+        });
+        kube.with(|k| k.accept_tokens(&["nobody-yet"]));
+        Self { kube, dosim, tokens }
+    }
+
+    fn step(&self, image: &str, greeting: &str) -> FakeRunner {
+        let runner = FakeRunner::new()
+            .expect("fake runner")
+            .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_REPOSITORY", "octo/shop")
+            .input("target", "doks")
+            .input("token", TOKEN)
+            .input("api-url", self.dosim.url())
+            .input("cluster", "prod-cluster")
+            .input("namespace", "shop")
+            .input("manifests", "k8s/")
+            .input("images", format!("web={image}"))
+            .input("poll-interval", "1s")
+            .input("observe", "2s")
+            .input("timeout", "3m");
+        let dir = runner.workspace().join("k8s");
+        std::fs::create_dir_all(&dir).expect("mkdir k8s");
+        std::fs::write(
+            dir.join("app.yaml"),
+            MANIFESTS.replace("GREETING_VALUE", greeting),
+        )
+        .expect("write manifests");
+        runner
+    }
+
+    fn deployment(&self) -> Value {
+        self.kube
+            .with(|k| k.get("deployments", "shop", "web"))
+            .expect("the Deployment exists")
+    }
+
+    fn image(&self) -> String {
+        self.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn greeting(&self) -> String {
+        self.kube
+            .with(|k| k.get("configmaps", "shop", "web-config"))
+            .map(|c| c["data"]["GREETING"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Neither stand-in saw an exchange that breaks its description; no token leaked.
+    fn clean(&self, out: &RunOutput) {
+        let k: Vec<String> = self
+            .kube
+            .with(|k| k.violations())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(k.is_empty(), "Kubernetes contract: {}", k.join("\n"));
+        let d: Vec<String> = self.dosim.violations().iter().map(ToString::to_string).collect();
+        assert!(d.is_empty(), "DigitalOcean contract: {}", d.join("\n"));
+        let text = visible(out);
+        assert!(!text.contains(TOKEN), "the DigitalOcean token leaked");
+        for t in self.tokens.lock().unwrap().iter() {
+            assert!(!text.contains(t.as_str()), "a cluster token leaked");
+        }
+    }
+}
+
+fn run(runner: &FakeRunner) -> RunOutput {
+    runner
+        .run(env!("CARGO_BIN_EXE_do-deploy"), &[])
+        .expect("run do-deploy")
+}
+
+fn log(out: &RunOutput) -> String {
+    format!(
+        "--- stderr\n{}\n--- stdout\n{}\n--- summary\n{}",
+        out.stderr, out.stdout, out.summary
+    )
+}
+
+#[test]
+fn a_healthy_rollout_goes_live_and_is_recorded() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "hello"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(g.image(), digest('a'));
+    assert_eq!(g.greeting(), "hello");
+    let d = g.deployment();
+    assert!(d["status"]["observedGeneration"].as_i64() >= d["metadata"]["generation"].as_i64());
+    assert_eq!(d["status"]["availableReplicas"], json!(2));
+    assert_eq!(out.outputs["release-id"], "1");
+    assert_eq!(out.outputs["previous-release"], "");
+    assert_eq!(out.outputs["rolled-back"], "false");
+    assert!(
+        out.outputs["workloads"].contains("deployment/web"),
+        "{:?}",
+        out.outputs
+    );
+    // The record and the lock: a Secret per release, no Lease left behind.
+    let record = g
+        .kube
+        .with(|k| k.get("secrets", "shop", "ops-actions.release.shop.v1"))
+        .expect("release record");
+    assert_eq!(
+        record["metadata"]["labels"]["ops-actions/status"],
+        json!("deployed")
+    );
+    assert!(
+        g.kube
+            .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+            .is_none(),
+        "the lock is released"
+    );
+    // Short-lived credentials, asked for the timeout plus a margin, fetched once.
+    let issued = g.dosim.with(|s| s.issued_credentials().to_vec());
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].expiry_seconds, Some(180 + 300));
+    assert!(out.summary.contains("**Live**"), "{}", out.summary);
+    g.clean(&out);
+
+    // A second release: previous-release is the first.
+    let out = run(&g.step(&digest('b'), "again"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(
+        (
+            out.outputs["release-id"].as_str(),
+            out.outputs["previous-release"].as_str()
+        ),
+        ("2", "1")
+    );
+    assert_eq!(g.image(), digest('b'));
+    g.clean(&out);
+}
+
+#[test]
+fn a_bad_image_fails_in_seconds_and_rolls_back() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    g.kube
+        .with(|k| k.script_image(&digest('b'), Fate::ImagePullBackOff));
+    let before = g.kube.with(|k| k.now());
+    let out = run(&g.step(&digest('b'), "two"));
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert!(
+        out.stderr.contains("ImagePullBackOff") || out.stderr.contains("ErrImagePull"),
+        "{}",
+        log(&out)
+    );
+    // Long before the Deployment's 600 s progress deadline (virtual seconds on the stand-in).
+    let spent = g.kube.with(|k| k.now()) - before;
+    assert!(spent < 300, "took {spent} virtual seconds");
+    assert_eq!(out.outputs["rolled-back"], "true");
+    assert_eq!(g.image(), digest('a'), "the image is back");
+    assert_eq!(g.greeting(), "one", "and so is the config");
+    g.clean(&out);
+}
+
+#[test]
+fn a_pod_crashing_during_observe_rolls_back_image_and_config() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    g.kube.with(|k| {
+        k.script_image(
+            &digest('b'),
+            Fate::CrashAfterReady {
+                ready_after: 2,
+                crash_after: 6,
+            },
+        );
+        k.set_logs(&digest('b'), &["starting", "panic: lost the database connection"]);
+    });
+    let out = run(&g.step(&digest('b'), "two").input("observe", "20s"));
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert!(out.stderr.contains("during `observe`"), "{}", log(&out));
+    assert_eq!(out.outputs["rolled-back"], "true");
+    assert_eq!(g.image(), digest('a'));
+    assert_eq!(g.greeting(), "one");
+    // The evidence: the log tail, in a stop-commands block and the summary.
+    assert!(out.stderr.contains("::stop-commands::"), "{}", log(&out));
+    assert!(
+        out.stderr.contains("  | panic: lost the database connection"),
+        "{}",
+        log(&out)
+    );
+    assert!(
+        out.summary.contains("panic: lost the database connection"),
+        "{}",
+        out.summary
+    );
+    g.clean(&out);
+}
+
+#[test]
+fn an_object_the_api_server_refuses_is_named_and_nothing_changes() {
+    let g = Ground::start();
+    g.kube.with(|k| {
+        k.reject(
+            "Deployment",
+            "web",
+            "spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000",
+        )
+    });
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(
+        out.stderr
+            .contains("`k8s/app.yaml:8`: deployment/web was refused"),
+        "{}",
+        log(&out)
+    );
+    assert!(out.stderr.contains("containerPort"), "{}", log(&out));
+    assert!(
+        g.kube
+            .with(|k| k.get("configmaps", "shop", "web-config"))
+            .is_none(),
+        "nothing was applied"
+    );
+    g.clean(&out);
+}
+
+#[test]
+fn a_missing_permission_fails_before_any_write() {
+    let g = Ground::start();
+    g.kube.with(|k| k.deny("patch", "apps", "deployments"));
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(
+        out.stderr
+            .contains("`patch` on `deployments.apps` in namespace `shop`"),
+        "{}",
+        log(&out)
+    );
+    let writes = g
+        .kube
+        .exchanges()
+        .iter()
+        .filter(|e| e.method != http::Method::GET && !e.path.ends_with("selfsubjectaccessreviews"))
+        .count();
+    assert_eq!(writes, 0, "no write before the permission check");
+    g.clean(&out);
+}
+
+#[test]
+fn an_image_matching_no_container_is_exit_2_before_any_request() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "one").input(
+        "images",
+        format!("api=registry.example/shop/api@sha256:{}", "c".repeat(64)),
+    ));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(out.stderr.contains("matches no container"), "{}", log(&out));
+    assert!(g.kube.exchanges().is_empty() && g.dosim.exchanges().is_empty());
+}
+
+#[test]
+fn two_runs_at_once_take_turns_and_a_cancelled_run_releases_its_lease() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    // A long run holds the Lease ...
+    let long = g.step(&digest('b'), "two").input("observe", "60s");
+    let mut child = long
+        .command(env!("CARGO_BIN_EXE_do-deploy"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while g
+        .kube
+        .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first run takes the Lease"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // ... so a second one waits `lock-timeout`, then fails naming the holder.
+    let out = run(&g.step(&digest('c'), "three").input("lock-timeout", "2s"));
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert!(
+        out.stderr.contains("another deploy holds the lock"),
+        "{}",
+        log(&out)
+    );
+    assert!(
+        out.stderr.contains("octo/shop run 42"),
+        "the holder is named: {}",
+        log(&out)
+    );
+    // Cancel the first while it observes: it rolls back and releases the Lease.
+    let started = std::time::Instant::now();
+    while g.image() != digest('b') {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first run applies"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    assert_eq!(code, Some(1), "a cancelled deploy is a failed one");
+    assert!(
+        g.kube
+            .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+            .is_none(),
+        "the Lease is released"
+    );
+    assert_eq!(g.image(), digest('a'), "and the previous release is back");
+}
+
+#[test]
+fn a_stale_lease_is_taken_over_naming_its_holder() {
+    let g = Ground::start();
+    let old = (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600))
+        .strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+        .to_string();
+    g.kube.with(|k| {
+        k.put(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "ops-actions-shop", "namespace": "shop"},
+            "spec": {"holderIdentity": "octo/shop run 7/1 by mona #abcd1234", "leaseDurationSeconds": 120,
+                     "acquireTime": old, "renewTime": old}}));
+    });
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert!(
+        out.stderr.contains("taking over the deploy lock")
+            && out.stderr.contains("octo/shop run 7/1 by mona"),
+        "{}",
+        log(&out)
+    );
+    g.clean(&out);
+}
+
+#[test]
+fn rollback_action_goes_back_to_the_previous_release() {
+    let g = Ground::start();
+    assert_eq!(run(&g.step(&digest('a'), "one")).code, Some(0));
+    assert_eq!(run(&g.step(&digest('b'), "two")).code, Some(0));
+    let out = run(&g.step(&digest('b'), "two").input("action", "rollback"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(g.image(), digest('a'));
+    assert_eq!(g.greeting(), "one");
+    assert_eq!(out.outputs["release-id"], "3");
+    // And forward again, by number.
+    let out = run(&g
+        .step(&digest('b'), "two")
+        .input("action", "rollback")
+        .input("release", "2"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(g.image(), digest('b'));
+    g.clean(&out);
+}

@@ -2,8 +2,6 @@
 //! per pod template, rolling the set, status and conditions), the ReplicaSet controller (pods),
 //! and the kubelet (pods living out their scripted [`Fate`]), with the Events they leave.
 
-use std::fmt::Write as _;
-
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -366,33 +364,27 @@ impl KubeState {
         let uid = deployment["metadata"]["uid"].clone();
         let template = deployment["spec"]["template"].clone();
         let desired = deployment["spec"]["replicas"].as_u64().unwrap_or(1);
-        let digest = Sha256::digest(canonical(&template).as_bytes());
-        let mut hash = String::new();
-        for b in digest.iter().take(5) {
-            let _ = write!(hash, "{b:02x}");
-        }
+        let hash = template_hash(&template);
         let rs_name = format!("{name}-{hash}");
         let mut sets = self.owned("replicasets", namespace, &uid);
-        let top_revision = sets
-            .iter()
-            .filter_map(|rs| {
-                rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-                    .as_str()?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0);
+        let top_revision = sets.iter().filter_map(revision_of).max().unwrap_or(0);
         let key = (namespace.to_owned(), name.to_owned());
         let existing = sets
             .iter()
             .position(|rs| rs["metadata"]["name"] == json!(rs_name));
-        let is_newest = existing.is_some_and(|i| {
-            sets[i]["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str()
-                == Some(top_revision.to_string().as_str())
-        });
+        let is_newest = existing.is_some_and(|i| revision_of(&sets[i]) == Some(top_revision));
+        let surge = scaled(
+            &deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"],
+            desired,
+            true,
+        );
+        let sizes = [
+            (DESIRED_REPLICAS, desired.to_string()),
+            (MAX_REPLICAS, (desired + surge).to_string()),
+        ];
         if !is_newest {
-            // A new template (or an old one back, as after a rollback): this set gets the next revision.
+            // A new template (or an old one back, as after a rollback): this set gets the next
+            // revision, and a set used again remembers the revisions it had before.
             let revision = (top_revision + 1).to_string();
             let mut labels = template["metadata"]["labels"].clone();
             labels["pod-template-hash"] = json!(hash);
@@ -403,30 +395,59 @@ impl KubeState {
             let rs = match existing {
                 Some(i) => {
                     let mut rs = sets[i].clone();
-                    rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!(revision);
+                    let annotations = &mut rs["metadata"]["annotations"];
+                    if let Some(before) = annotations[REVISION].as_str().map(str::to_owned) {
+                        let history = match annotations[REVISION_HISTORY].as_str() {
+                            Some(h) if !h.is_empty() => format!("{h},{before}"),
+                            _ => before,
+                        };
+                        annotations[REVISION_HISTORY] = json!(history);
+                    }
+                    annotations[REVISION] = json!(revision);
                     rs
                 }
                 None => {
                     let rs = json!({
                         "metadata": {"name": rs_name, "labels": labels,
-                            "annotations": {"deployment.kubernetes.io/revision": revision,
-                                "deployment.kubernetes.io/desired-replicas": desired.to_string()},
+                            "annotations": {REVISION: revision},
                             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
                                 "uid": uid, "controller": true, "blockOwnerDeletion": true}]},
                         "spec": {"replicas": 0, "selector": selector, "template": rs_template},
                         "status": {"replicas": 0},
                     });
-                    self.stamp(REPLICASETS, namespace, rs, None)
+                    let mut rs = self.stamp(REPLICASETS, namespace, rs, None);
+                    rs["metadata"]["generation"] = json!(1);
+                    rs
                 }
             };
             let event = if existing.is_some() { "MODIFIED" } else { "ADDED" };
             self.write(REPLICASETS, namespace, &rs_name, rs, event);
             self.progress.insert(key.clone(), self.clock.now());
-            let mut d = deployment.clone();
-            d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
-                json!((top_revision + 1).to_string());
-            self.write(DEPLOYMENTS, namespace, name, d, "MODIFIED");
             sets = self.owned("replicasets", namespace, &uid);
+        }
+        // The sizes the new set was made for, as the controller notes them on it.
+        if let Some(mut rs) = sets
+            .iter()
+            .find(|rs| rs["metadata"]["name"] == json!(rs_name))
+            .cloned()
+            && sizes
+                .iter()
+                .any(|(k, v)| rs["metadata"]["annotations"][*k].as_str() != Some(v))
+        {
+            for (k, v) in &sizes {
+                rs["metadata"]["annotations"][*k] = json!(v);
+            }
+            self.write(REPLICASETS, namespace, &rs_name, rs, "MODIFIED");
+            sets = self.owned("replicasets", namespace, &uid);
+        }
+        // The Deployment carries the revision of its newest set, even after a write that left the
+        // annotation out.
+        let newest = sets.iter().filter_map(revision_of).max().unwrap_or(0).to_string();
+        if deployment["metadata"]["annotations"][REVISION].as_str() != Some(newest.as_str())
+            && let Some(mut d) = self.get("deployments", namespace, name)
+        {
+            d["metadata"]["annotations"][REVISION] = json!(newest);
+            self.write(DEPLOYMENTS, namespace, name, d, "MODIFIED");
         }
         // Scale: the new set to the desired count at once, old sets down as new pods become available.
         let available = |s: &Self, rs: &Value| -> u64 {
@@ -437,14 +458,7 @@ impl KubeState {
             .find(|rs| rs["metadata"]["name"] == json!(rs_name))
             .map_or(0, |rs| available(self, rs));
         let mut old_budget = desired.saturating_sub(new_available);
-        sets.sort_by_key(|rs| {
-            std::cmp::Reverse(
-                rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-                    .as_str()
-                    .and_then(|r| r.parse::<u64>().ok())
-                    .unwrap_or(0),
-            )
-        });
+        sets.sort_by_key(|rs| std::cmp::Reverse(revision_of(rs).unwrap_or(0)));
         for rs in &sets {
             let rs_n = rs["metadata"]["name"].as_str().unwrap_or_default().to_owned();
             let want = if rs_n == rs_name {
@@ -475,7 +489,32 @@ impl KubeState {
             }
             self.reconcile_set(namespace, &rs_n, name);
         }
+        self.prune_history(namespace, &deployment, &rs_name);
         self.deployment_status(namespace, name, &rs_name);
+    }
+
+    /// Old ReplicaSets scaled to nothing beyond `revisionHistoryLimit` go, oldest first.
+    fn prune_history(&mut self, namespace: &str, deployment: &Value, current: &str) {
+        let limit = deployment["spec"]["revisionHistoryLimit"].as_u64().unwrap_or(10) as usize;
+        let mut idle: Vec<Value> = self
+            .owned("replicasets", namespace, &deployment["metadata"]["uid"])
+            .into_iter()
+            .filter(|rs| {
+                rs["metadata"]["name"] != json!(current)
+                    && rs["spec"]["replicas"].as_u64() == Some(0)
+                    && self.pods_of(namespace, rs).is_empty()
+            })
+            .collect();
+        if idle.len() <= limit {
+            return;
+        }
+        idle.sort_by_key(|rs| revision_of(rs).unwrap_or(0));
+        let excess = idle.len() - limit;
+        for rs in idle.iter().take(excess) {
+            if let Some(name) = rs["metadata"]["name"].as_str() {
+                self.remove(REPLICASETS, namespace, name);
+            }
+        }
     }
 
     fn pods_of(&self, namespace: &str, rs: &Value) -> Vec<Value> {
@@ -680,6 +719,49 @@ impl KubeState {
             self.write(DEPLOYMENTS, namespace, name, d, "MODIFIED");
         }
     }
+}
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const REVISION_HISTORY: &str = "deployment.kubernetes.io/revision-history";
+const DESIRED_REPLICAS: &str = "deployment.kubernetes.io/desired-replicas";
+const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
+
+/// A ReplicaSet's revision.
+fn revision_of(rs: &Value) -> Option<u64> {
+    rs["metadata"]["annotations"][REVISION].as_str()?.parse().ok()
+}
+
+/// An int-or-percent (`maxSurge`, `maxUnavailable`) of `total`, a percentage rounded up or down.
+pub(crate) fn scaled(value: &Value, total: u64, round_up: bool) -> u64 {
+    if let Some(n) = value.as_u64() {
+        return n;
+    }
+    let Some(percent) = value
+        .as_str()
+        .and_then(|s| s.strip_suffix('%'))
+        .and_then(|p| p.parse::<u64>().ok())
+    else {
+        return 0;
+    };
+    let whole = total * percent;
+    if round_up {
+        whole.div_ceil(100)
+    } else {
+        whole / 100
+    }
+}
+
+/// The hash that names a pod template's ReplicaSet (`pod-template-hash`) or a controller revision
+/// (`controller-revision-hash`): written, as Kubernetes writes it, in consonants and digits that
+/// spell no words.
+pub(crate) fn template_hash(template: &Value) -> String {
+    const SAFE: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let digest = Sha256::digest(canonical(template).as_bytes());
+    let sum = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    sum.to_string()
+        .bytes()
+        .map(|b| char::from(SAFE[usize::from(b) % SAFE.len()]))
+        .collect()
 }
 
 fn pod_ready(pod: &Value) -> bool {

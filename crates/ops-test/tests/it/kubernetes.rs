@@ -888,6 +888,104 @@ async fn a_rollout_replaces_old_pods_only_as_new_ones_become_ready() {
     assert_eq!(kube.with(|s| s.list("pods", "default")).len(), 2);
 }
 
+#[tokio::test]
+async fn revisions_are_annotated_as_the_deployment_controller_does() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let path = format!("{DEPLOY}/web");
+    let revision = |o: &Value| o["metadata"]["annotations"]["deployment.kubernetes.io/revision"].clone();
+    let set_of = |image: &str| {
+        kube.with(|s| s.list("replicasets", "default"))
+            .into_iter()
+            .find(|rs| rs["spec"]["template"]["spec"]["containers"][0]["image"] == image)
+            .expect("a ReplicaSet for the image")
+    };
+    let mut v1 = deployment("nginx:1");
+    v1["spec"]["replicas"] = json!(2);
+    let mut v2 = v1.clone();
+    v2["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2");
+
+    apply(&url, &path, "ci", false, &v1).await;
+    kube.with(|s| s.advance(4));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    let first = set_of("nginx:1");
+    assert_eq!((revision(&d), revision(&first)), (json!("1"), json!("1")));
+    let hash = first["metadata"]["labels"]["pod-template-hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(first["metadata"]["name"], format!("web-{hash}"));
+    assert_eq!(
+        first["metadata"]["ownerReferences"][0]["uid"],
+        d["metadata"]["uid"]
+    );
+    assert_eq!(
+        first["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"],
+        "2"
+    );
+    assert_eq!(
+        first["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"],
+        "3"
+    );
+    let pods = kube.with(|s| s.list("pods", "default"));
+    assert_eq!(pods.len(), 2);
+    for pod in &pods {
+        assert_eq!(
+            pod["metadata"]["labels"]["pod-template-hash"],
+            json!(hash),
+            "{pod:#}"
+        );
+        let owner = &pod["metadata"]["ownerReferences"][0];
+        assert_eq!(
+            (
+                &owner["kind"],
+                &owner["name"],
+                &owner["uid"],
+                &owner["controller"]
+            ),
+            (
+                &json!("ReplicaSet"),
+                &first["metadata"]["name"],
+                &first["metadata"]["uid"],
+                &json!(true)
+            )
+        );
+    }
+
+    apply(&url, &path, "ci", false, &v2).await;
+    kube.with(|s| s.advance(4));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    assert_eq!(
+        (revision(&d), revision(&set_of("nginx:2"))),
+        (json!("2"), json!("2"))
+    );
+
+    // Back to the first template: its ReplicaSet is used again, under the next revision.
+    apply(&url, &path, "ci", false, &v1).await;
+    kube.with(|s| s.advance(1));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    let again = set_of("nginx:1");
+    assert_eq!(again["metadata"]["uid"], first["metadata"]["uid"]);
+    assert_eq!((revision(&d), revision(&again)), (json!("3"), json!("3")));
+    assert_eq!(
+        again["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"],
+        "1"
+    );
+    assert_eq!(revision(&set_of("nginx:2")), json!("2"));
+
+    // A replace that leaves the annotation out gets it back at the controller's next step.
+    let mut bare = d.clone();
+    bare["metadata"].as_object_mut().unwrap().remove("annotations");
+    let (code, replaced) = call(Method::PUT, &format!("{url}{path}"), "t", Some(&bare)).await;
+    assert_eq!(code, 200, "{replaced}");
+    assert_eq!(revision(&replaced), Value::Null);
+    kube.with(|s| s.advance(1));
+    let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
+    assert_eq!(revision(&d), json!("3"));
+    assert!(kube.with(|s| s.violations()).is_empty());
+}
+
 /// Kills `ops-sim` even when an assertion fails first.
 struct Running(std::process::Child);
 

@@ -29,12 +29,6 @@ pub enum Error {
         /// App Platform's message.
         message: String,
     },
-    /// A target that is not built yet.
-    #[error("target `{target}` is not supported yet")]
-    Unsupported {
-        /// The target's name.
-        target: &'static str,
-    },
     /// An API call failed.
     #[error("{context}")]
     Api {
@@ -79,7 +73,7 @@ impl Report for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Spec(e) => e.exit_status(),
-            Self::Input { .. } | Self::Rejected { .. } | Self::Unsupported { .. } => ExitStatus::Usage,
+            Self::Input { .. } | Self::Rejected { .. } => ExitStatus::Usage,
             Self::Api { source, .. } => match source.exit_status() {
                 ExitStatus::Usage => ExitStatus::Usage,
                 _ => ExitStatus::Runtime,
@@ -95,10 +89,6 @@ impl Report for Error {
             Self::Rejected { .. } => Some(
                 "fix the spec and run again; nothing was changed on the app (see App Platform's app spec \
                  reference)"
-                    .to_owned(),
-            ),
-            Self::Unsupported { .. } => Some(
-                "use `target: app-platform`; Droplet (Docker Compose over SSH) and DOKS targets are planned"
                     .to_owned(),
             ),
             Self::Api { source, .. } => source.hint(),

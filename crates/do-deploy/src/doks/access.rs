@@ -52,6 +52,8 @@ pub struct Access {
     pub server: String,
     /// How many credentials were fetched.
     pub fetched: u32,
+    /// Tells background tasks (the Lease's renewals) about a fresh client.
+    watchers: Option<tokio::sync::watch::Sender<kube::Client>>,
 }
 
 /// The DigitalOcean calls a doks deploy makes.
@@ -242,6 +244,7 @@ impl Access {
             expires: None,
             server: String::new(),
             fetched: 0,
+            watchers: None,
         }
     }
 
@@ -264,6 +267,11 @@ impl Access {
             *cluster_name = name;
         }
         Ok(())
+    }
+
+    /// The newest client, for tasks that outlive one call (after the first [`Access::client`]).
+    pub fn watch(&self) -> Option<tokio::sync::watch::Receiver<kube::Client>> {
+        self.watchers.as_ref().map(tokio::sync::watch::Sender::subscribe)
     }
 
     /// A client whose credential has at least [`REFRESH_BEFORE`] left.
@@ -361,6 +369,12 @@ impl Access {
             ),
             hint: None,
         })?;
+        match &self.watchers {
+            Some(tx) => {
+                let _ = tx.send(client.clone());
+            }
+            None => self.watchers = Some(tokio::sync::watch::channel(client.clone()).0),
+        }
         self.client = Some(client);
         Ok(())
     }

@@ -9,6 +9,7 @@ use kube::core::ApiResource;
 use ops_core::Runner;
 use serde_json::Value;
 
+use super::access::Access;
 use super::cluster::{Cluster, builtin};
 use super::rollout::{self, Verdict};
 use crate::duration::human;
@@ -147,7 +148,7 @@ pub async fn new_pods(cluster: &Cluster, w: &Workload, obj: &Value) -> Vec<Value
 
 /// Waits until every workload is rolled out, or one cannot be.
 pub async fn wait(
-    cluster: &Cluster,
+    access: &mut Access,
     runner: &Runner,
     cancel: &Cancel,
     deadline: &Deadline,
@@ -164,6 +165,10 @@ pub async fn wait(
         return Ok(());
     }
     loop {
+        let cluster = &match access.client(runner).await {
+            Ok(client) => Cluster { client },
+            Err(e) => return Err(fail(format!("could not renew the cluster credential: {e}"), None)),
+        };
         let mut waiting = Vec::new();
         for (i, w) in workloads.iter().enumerate() {
             let obj = match cluster.get(&w.ar, Some(&w.namespace), &w.name).await {
@@ -249,7 +254,7 @@ pub async fn wait(
 /// Watches the rolled-out workloads for `observe`: each must stay rolled out and its new pods ready,
 /// with no restart.
 pub async fn observe(
-    cluster: &Cluster,
+    access: &mut Access,
     runner: &Runner,
     cancel: &Cancel,
     workloads: &[Workload],
@@ -267,6 +272,10 @@ pub async fn observe(
     let started = Instant::now();
     let mut baseline: BTreeMap<String, i64> = BTreeMap::new();
     loop {
+        let cluster = &match access.client(runner).await {
+            Ok(client) => Cluster { client },
+            Err(e) => return Err(fail(format!("could not renew the cluster credential: {e}"), None)),
+        };
         for w in workloads {
             let Ok(Some(obj)) = cluster.get(&w.ar, Some(&w.namespace), &w.name).await else {
                 continue;

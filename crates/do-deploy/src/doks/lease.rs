@@ -33,7 +33,6 @@ pub struct Lock {
     namespace: String,
     holder: String,
     renew: tokio::task::JoinHandle<()>,
-    client: tokio::sync::watch::Sender<kube::Client>,
     lost: tokio::sync::watch::Receiver<Option<String>>,
 }
 
@@ -73,6 +72,7 @@ pub async fn acquire(
     who: &str,
     duration: Duration,
     timeout: Limit,
+    fresh: tokio::sync::watch::Receiver<kube::Client>,
 ) -> Result<Lock, LockError> {
     let name = format!("ops-actions-{app}");
     let holder = format!(
@@ -101,16 +101,22 @@ pub async fn acquire(
                              "acquireTime": now, "renewTime": now, "leaseTransitions": 0}
                 });
                 match cluster.create_once(&ar, namespace, &lease, mine).await {
-                    Ok(l) => return Ok(start(cluster, runner, namespace, &name, holder, duration, l)),
+                    Ok(l) => {
+                        return Ok(start(
+                            runner,
+                            namespace,
+                            &name,
+                            holder,
+                            duration,
+                            l,
+                            fresh.clone(),
+                        ));
+                    }
                     Err(KubeError::Status { code: 409, .. }) => continue,
                     Err(e) => return Err(LockError::Api(e)),
                 }
             }
             Some(lease) => {
-                let rv = lease["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned();
                 let renew = lease["spec"]["renewTime"].as_str().unwrap_or("").to_owned();
                 let their_secs = lease["spec"]["leaseDurationSeconds"].as_u64().unwrap_or(secs);
                 let same = seen.as_ref().is_some_and(|(r, _)| *r == renew);
@@ -141,9 +147,18 @@ pub async fn acquire(
                     next["spec"]["renewTime"] = json!(now);
                     next["spec"]["leaseTransitions"] =
                         json!(lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0) + 1);
-                    let _ = rv;
                     match cluster.replace(&ar, namespace, &next).await {
-                        Ok(l) => return Ok(start(cluster, runner, namespace, &name, holder, duration, l)),
+                        Ok(l) => {
+                            return Ok(start(
+                                runner,
+                                namespace,
+                                &name,
+                                holder,
+                                duration,
+                                l,
+                                fresh.clone(),
+                            ));
+                        }
                         Err(KubeError::Status { code: 409, .. }) => continue,
                         Err(e) => return Err(LockError::Api(e)),
                     }
@@ -176,19 +191,18 @@ pub async fn acquire(
 }
 
 fn start(
-    cluster: &Cluster,
     runner: &Runner,
     namespace: &str,
     name: &str,
     holder: String,
     duration: Duration,
     lease: Value,
+    client_rx: tokio::sync::watch::Receiver<kube::Client>,
 ) -> Lock {
     runner.info(&format!(
         "took the deploy lock (Lease `{namespace}/{name}`), renewed every {}",
         human(duration / 3)
     ));
-    let (client_tx, client_rx) = tokio::sync::watch::channel(cluster.client.clone());
     let (lost_tx, lost_rx) = tokio::sync::watch::channel(None);
     let ns = namespace.to_owned();
     let n = name.to_owned();
@@ -226,17 +240,11 @@ fn start(
         namespace: namespace.to_owned(),
         holder,
         renew,
-        client: client_tx,
         lost: lost_rx,
     }
 }
 
 impl Lock {
-    /// Gives the renewals a client with a fresh credential.
-    pub fn update_client(&self, client: kube::Client) {
-        let _ = self.client.send(client);
-    }
-
     /// Set when another run took the lock away.
     pub fn lost(&self) -> Option<String> {
         self.lost.borrow().clone()

@@ -438,7 +438,7 @@ async fn deploy(args: &Args, env: &Env, runner: &Runner, plan: Plan) -> Result<E
     let items = resolve(&cluster, &plan.objects, runner).await?;
     preflight(&cluster, runner, &permissions(&items, &plan.namespace)).await?;
     let what = match plan.rollback_to {
-        None => format!("`{}` to namespace `{}`", plan.app, plan.namespace),
+        None => format!("deploy of `{}` to namespace `{}`", plan.app, plan.namespace),
         Some(Some(r)) => format!("rollback of `{}` to release {r}", plan.app),
         Some(None) => format!("rollback of `{}` to the previous release", plan.app),
     };
@@ -451,6 +451,10 @@ async fn deploy(args: &Args, env: &Env, runner: &Runner, plan: Plan) -> Result<E
         &identity.describe(),
         args.lock_stale,
         Limit::new("lock-timeout", args.lock_timeout),
+        access.watch().ok_or_else(|| Error::Runtime {
+            message: "no client for the cluster".to_owned(),
+            hint: None,
+        })?,
     )
     .await
     {
@@ -830,11 +834,8 @@ async fn locked(
     }
     // Follow, then observe.
     if failure.is_none() {
-        let fresh = access.client(runner).await?;
-        ctx.lock.update_client(fresh.clone());
-        let cl = Cluster { client: fresh };
         if let Err(f) = follow::wait(
-            &cl,
+            access,
             runner,
             ctx.cancel,
             &ctx.deadline,
@@ -846,7 +847,7 @@ async fn locked(
         {
             failure = Some(f);
         } else if let Err(f) = follow::observe(
-            &cl,
+            access,
             runner,
             ctx.cancel,
             &workloads,
@@ -858,6 +859,13 @@ async fn locked(
             failure = Some(f);
         }
     }
+    // The credential may have been renewed while following: use the newest.
+    let cluster = &Cluster {
+        client: access
+            .client(runner)
+            .await
+            .unwrap_or_else(|_| cluster.client.clone()),
+    };
     if let Some(lost) = ctx.lock.lost() {
         runner.warning(&lost);
     }
@@ -986,7 +994,6 @@ async fn locked(
 async fn restore(ctx: &Ctx<'_>, access: &mut Access, record: &Record, items: &[Item]) -> Result<(), String> {
     let runner = ctx.runner;
     let client = access.client(runner).await.map_err(|e| e.to_string())?;
-    ctx.lock.update_client(client.clone());
     let cluster = Cluster { client };
     let mut restored = Vec::new();
     for prev in &record.previous {
@@ -1040,7 +1047,7 @@ async fn restore(ctx: &Ctx<'_>, access: &mut Access, record: &Record, items: &[I
         .collect();
     let deadline = Deadline::start(Limit::new("timeout", ctx.args.timeout));
     follow::wait(
-        &cluster,
+        access,
         runner,
         &Cancel::never(),
         &deadline,

@@ -48,6 +48,17 @@ spec:
             - configMapRef: {name: web-config}
 ";
 
+/// Which tokens the Kubernetes stand-in takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tokens {
+    /// Every token DigitalOcean handed out.
+    Issued,
+    /// Only the newest: a client still using an older one gets 401.
+    Newest,
+    /// Any caller (kubectl sends no token over plain http).
+    Open,
+}
+
 /// The two stand-ins, a cluster that hands out credentials the API server accepts.
 struct Ground {
     kube: Arc<KubeSim>,
@@ -57,6 +68,10 @@ struct Ground {
 
 impl Ground {
     fn start() -> Self {
+        Self::with_tokens(Tokens::Issued)
+    }
+
+    fn with_tokens(mode: Tokens) -> Self {
         let kube = Arc::new(KubeSim::start());
         kube.with(|k| k.add_namespace("shop"));
         let dosim = DoSim::start();
@@ -74,11 +89,17 @@ impl Ground {
             s.on_kubernetes_credentials(move |issued| {
                 let mut all = sink.lock().unwrap();
                 all.push(issued.token.clone());
-                let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+                let refs: Vec<&str> = match mode {
+                    Tokens::Issued => all.iter().map(String::as_str).collect(),
+                    Tokens::Newest => vec![issued.token.as_str()],
+                    Tokens::Open => return,
+                };
                 kube_side.with(|k| k.accept_tokens(&refs));
             });
         });
-        kube.with(|k| k.accept_tokens(&["nobody-yet"]));
+        if mode != Tokens::Open {
+            kube.with(|k| k.accept_tokens(&["nobody-yet"]));
+        }
         Self { kube, dosim, tokens }
     }
 
@@ -441,4 +462,138 @@ fn rollback_action_goes_back_to_the_previous_release() {
     assert_eq!(out.code, Some(0), "{}", log(&out));
     assert_eq!(g.image(), digest('b'));
     g.clean(&out);
+}
+
+#[test]
+fn a_credential_about_to_expire_is_fetched_again_and_the_old_one_is_not_used() {
+    let g = Ground::with_tokens(Tokens::Newest);
+    // Every credential lives 120 s: less than the 2 minutes a client wants left, so each use of
+    // the client fetches a new one, and the stand-in takes only the newest.
+    g.dosim.with(|s| s.cap_credential_lifetime(Some(120)));
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert!(
+        out.stderr.contains("about to expire: fetching a new one"),
+        "{}",
+        log(&out)
+    );
+    let issued = g.dosim.with(|s| s.issued_credentials().len());
+    assert!(issued >= 3, "fetched {issued} credential(s)");
+    g.clean(&out);
+}
+
+#[test]
+fn a_kubeconfig_reaches_a_cluster_elsewhere_and_its_token_stays_hidden() {
+    let g = Ground::start();
+    let token = "kubeconfig-token-5eed-never-printed";
+    g.kube.with(|k| k.accept_tokens(&[token]));
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: '{}'}}\nusers:\n- name: u\n  user: {{token: {token}}}\n\
+         contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n",
+        g.kube.url()
+    );
+    let step = g
+        .step(&digest('a'), "one")
+        .input("cluster", "")
+        .input("token", "")
+        .input("kubeconfig", kubeconfig);
+    let out = run(&step);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(g.image(), digest('a'));
+    assert!(g.dosim.exchanges().is_empty(), "no DigitalOcean call");
+    assert!(!visible(&out).contains(token));
+    g.clean(&out);
+}
+
+/// kubectl pointed at the same stand-in.
+fn kubectl(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: {url}\nusers:\n- name: ci\n  user: {{}}\n\
+         contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: ci\n    namespace: shop\ncurrent-context: sim\n"
+    );
+    std::fs::write(dir.path().join("config"), config).expect("kubeconfig");
+    let out = std::process::Command::new("kubectl")
+        .args(args)
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .env("KUBECONFIG", dir.path().join("config"))
+        .env("HOME", dir.path())
+        .output()
+        .expect("kubectl is installed");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn kubectl_rollout_status_agrees_with_the_verdict_on_the_same_rollouts() {
+    // (fate of the new pods, do-deploy's exit, words do-deploy gives, kubectl's last word)
+    let cases: [(Option<Fate>, i32, &str, &str); 4] = [
+        (None, 0, "is live", "successfully rolled out"),
+        (
+            Some(Fate::ImagePullBackOff),
+            1,
+            "ImagePull",
+            "exceeded its progress deadline",
+        ),
+        (Some(Fate::CrashLoop), 1, "", "exceeded its progress deadline"),
+        (
+            Some(Fate::Unschedulable),
+            1,
+            "ProgressDeadlineExceeded",
+            "exceeded its progress deadline",
+        ),
+    ];
+    for (fate, code, words, kubectl_says) in cases {
+        let g = Ground::with_tokens(Tokens::Open);
+        if let Some(f) = fate.clone() {
+            g.kube.with(|k| k.script_image(REPO, f));
+        }
+        let step = g
+            .step(&digest('a'), "one")
+            .input("rollback", "false")
+            .input("unschedulable-grace", "10m");
+        let file = step.workspace().join("k8s/app.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replace("progressDeadlineSeconds: 600", "progressDeadlineSeconds: 30"),
+        )
+        .unwrap();
+        let out = run(&step);
+        assert_eq!(out.code, Some(code), "{fate:?}: {}", log(&out));
+        assert!(out.stderr.contains(words), "{fate:?}: {}", log(&out));
+        if fate == Some(Fate::CrashLoop) {
+            assert!(
+                out.stderr.contains("CrashLoopBackOff") || out.stderr.contains("restarted"),
+                "{}",
+                log(&out)
+            );
+        }
+        let (kcode, stdout, stderr) = kubectl(
+            &g.kube.url(),
+            &["rollout", "status", "deployment/web", "--timeout=300s"],
+        );
+        assert_eq!(kcode, Some(code), "{fate:?}: kubectl said {stdout}{stderr}");
+        assert!(
+            format!("{stdout}{stderr}").contains(kubectl_says),
+            "{fate:?}: kubectl said {stdout}{stderr}"
+        );
+        // And kubectl sees what do-deploy applied.
+        let (_, image, _) = kubectl(
+            &g.kube.url(),
+            &[
+                "get",
+                "deployment",
+                "web",
+                "-o",
+                "jsonpath={.spec.template.spec.containers[0].image}",
+            ],
+        );
+        assert_eq!(image, digest('a'));
+        g.clean(&out);
+    }
 }

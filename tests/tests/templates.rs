@@ -385,6 +385,13 @@ fn required_by_target(path: &str, with: Option<&Value>, given: &[String]) -> Vec
             need(has("images"), "`images`");
             need(!has("droplet-tag") || has("token"), "`token` (for `droplet-tag`)");
         }
+        "doks" => {
+            // A rollback applies a recorded release again: it reads no manifests.
+            let rollback = with.and_then(|w| w.get("action")).and_then(Value::as_str) == Some("rollback");
+            need(rollback || has("manifests"), "`manifests`");
+            need(has("cluster") || has("kubeconfig"), "`cluster` or `kubeconfig`");
+            need(!has("cluster") || has("token"), "`token` (for `cluster`)");
+        }
         _ => {}
     }
     problems
@@ -1001,6 +1008,10 @@ fn fixtures_each_show_exactly_their_problem() {
         (
             "missing-required-input.yml",
             "do-deploy with `target: app-platform` needs `token`, which is not given",
+        ),
+        (
+            "doks-no-credentials.yml",
+            "do-deploy with `target: doks` needs `cluster` or `kubeconfig`, which is not given",
         ),
         (
             "unknown-action.yml",

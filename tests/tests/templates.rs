@@ -27,7 +27,7 @@ const WORKFLOW_PARSER: &str = "tests/node/workflow-parser.mjs";
 const DEPENDABOT: &str = "workflows-templates/dependabot/dependabot.yml";
 
 /// The stacks with a copyable template and a reusable twin.
-const STACKS: &[&str] = &["node", "rust", "container", "node-droplet"];
+const STACKS: &[&str] = &["node", "rust", "container", "node-droplet", "node-doks"];
 
 /// A parsed workflow and its text (comments are only in the text).
 #[derive(Debug)]
@@ -810,6 +810,163 @@ fn droplet_pipelines_pin_host_keys_smoke_the_proxy_and_roll_back_on_the_same_hos
             hosts[0], hosts[1],
             "{name}: staging and production deploy to the same hosts"
         );
+    }
+}
+
+#[test]
+fn doks_pipelines_deploy_each_environment_to_its_namespace_and_roll_back_there() {
+    let root = repo_root();
+    for path in [
+        root.join("workflows-templates/node-doks.yml"),
+        root.join(".github/workflows/reusable-node-doks.yml"),
+    ] {
+        let workflow = load(&root, &path);
+        let name = &workflow.name;
+        let mut namespaces = Vec::new();
+        for env in ["staging", "production"] {
+            let job = &workflow.doc["jobs"][env];
+            let steps = job["steps"].as_array().cloned().unwrap_or_default();
+            let deploy = do_deploy_with(&steps, |w| w["action"].is_null())
+                .unwrap_or_else(|| panic!("{name}: `{env}` has no deploy step"));
+            let rollback = do_deploy_with(&steps, |w| w["action"] == "rollback")
+                .unwrap_or_else(|| panic!("{name}: `{env}` has no rollback step"));
+            // Without the target a step goes to App Platform.
+            for (what, with) in [("deploy", deploy), ("rollback", rollback)] {
+                assert_eq!(with["target"], "doks", "{name}: `{env}` {what}");
+            }
+            for input in ["cluster", "token", "manifests", "images", "namespace"] {
+                assert!(
+                    deploy[input].as_str().is_some_and(|v| !v.is_empty()),
+                    "{name}: `{env}` deploys without `{input}`"
+                );
+            }
+            // The lock and the release records live in the namespace, per app: the rollback must find
+            // the very records the deploy wrote.
+            for input in ["cluster", "token", "namespace", "app-name", "kubeconfig"] {
+                assert_eq!(
+                    deploy[input], rollback[input],
+                    "{name}: `{env}` rolls back with another `{input}` than it deployed with"
+                );
+            }
+            assert!(
+                rollback["release"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("steps.deploy.outputs.previous-release")),
+                "{name}: `{env}` does not roll back to the release that was live before its deploy"
+            );
+            // The manifests are rendered in the job, from the environment's own overlay.
+            let manifests = deploy["manifests"].as_str().unwrap_or_default();
+            let rendered = steps.iter().any(|s| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("kustomize") && r.contains(manifests))
+            });
+            assert!(
+                rendered,
+                "{name}: `{env}` deploys `{manifests}` without rendering it"
+            );
+            namespaces.push(deploy["namespace"].clone());
+        }
+        assert_ne!(
+            namespaces[0], namespaces[1],
+            "{name}: staging and production deploy to the same namespace"
+        );
+    }
+}
+
+/// Copies a folder tree (the example's `k8s/`) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.expect("a folder entry").path();
+        let target = to.join(path.file_name().expect("a file name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}
+
+#[test]
+fn the_doks_example_renders_into_what_do_deploy_takes() {
+    // What node-doks.yml does with examples/node-doks/k8s: the environment's secret into the overlay's
+    // `app.env`, `kubectl kustomize`, then do-deploy's own reading of the manifests and its `images`.
+    let root = repo_root();
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let image = format!("ghcr.io/your-org/your-repo/web@{digest}");
+    for env in ["staging", "production"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let k8s = dir.path().join("k8s");
+        copy_tree(&root.join("examples/node-doks/k8s"), &k8s);
+        let overlay = k8s.join("overlays").join(env);
+        std::fs::write(
+            overlay.join("app.env"),
+            "DATABASE_URL=postgres://app:secret@db.example:25060/app?sslmode=require\n",
+        )
+        .expect("write app.env");
+        let output = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&overlay)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run kubectl ({e})\nhint: install kubectl, whose `kustomize` renders the example"
+                )
+            });
+        assert!(
+            output.status.success(),
+            "kubectl kustomize k8s/overlays/{env}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let rendered = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut objects = do_deploy::doks::manifests::parse(&[("rendered.yaml".to_owned(), rendered)], env)
+            .unwrap_or_else(|e| panic!("{env}: do-deploy refuses the rendered manifests: {}", e.0));
+        let images = do_deploy::doks::manifests::images(&[format!("web={image}")]).expect("the images line");
+        do_deploy::doks::manifests::substitute(&mut objects, &images)
+            .unwrap_or_else(|e| panic!("{env}: {}", e.0));
+        let named = |kind: &str| -> Vec<&do_deploy::doks::manifests::Object> {
+            objects.iter().filter(|o| o.kind == kind).collect()
+        };
+        let deployment = named("Deployment");
+        assert_eq!(deployment.len(), 1, "{env}: one Deployment");
+        let pod = &deployment[0].body["spec"]["template"]["spec"];
+        let mut containers = Vec::new();
+        for list in ["initContainers", "containers"] {
+            containers.extend(pod[list].as_array().cloned().unwrap_or_default());
+        }
+        for c in &containers {
+            assert_eq!(
+                c["image"],
+                image.as_str(),
+                "{env}: container {} keeps its image",
+                c["name"]
+            );
+        }
+        let web = containers
+            .iter()
+            .find(|c| c["name"] == "web")
+            .unwrap_or_else(|| panic!("{env}: no container `web`"));
+        assert!(
+            web["readinessProbe"].is_object(),
+            "{env}: a rollout must wait for readiness"
+        );
+        assert_eq!(named("Service").len(), 1, "{env}: one Service");
+        // Config named by its content, and the pod template pointing at that name: a rollback finds it.
+        let refs = web["envFrom"].to_string();
+        for kind in ["ConfigMap", "Secret"] {
+            let found = named(kind);
+            assert_eq!(found.len(), 1, "{env}: one {kind}");
+            let name = &found[0].name;
+            assert!(
+                name.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 10),
+                "{env}: {kind} `{name}` is not named by its content"
+            );
+            assert!(
+                refs.contains(name.as_str()),
+                "{env}: the pod template does not use `{name}`"
+            );
+        }
     }
 }
 

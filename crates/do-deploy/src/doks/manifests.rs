@@ -517,7 +517,15 @@ pub fn secret_values(objects: &[Object]) -> Vec<String> {
         if let Some(map) = o.body.get("data").and_then(Value::as_object) {
             for v in map.values().filter_map(Value::as_str) {
                 out.push(v.to_owned());
-                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(v.trim())
+                out.extend(
+                    v.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned),
+                );
+                // The API server, like Go's decoder, ignores line breaks (Kustomize wraps long values).
+                let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact)
                     && let Ok(text) = String::from_utf8(bytes)
                 {
                     out.push(text);
@@ -706,6 +714,20 @@ metadata:
             images(&["registry.example/web:1".to_owned()]).unwrap()[0].name,
             "web"
         );
+    }
+
+    #[test]
+    fn a_wrapped_base64_value_is_decoded_as_the_api_server_does() {
+        use base64::Engine as _;
+        let long = "postgres://app:a-long-password-0123456789@db.internal:5432/shop?sslmode=require";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(long);
+        let wrapped = format!("{}\n{}", &b64[..70], &b64[70..]);
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\ndata:\n  URL: |\n    {}\n",
+            wrapped.replace('\n', "\n    ")
+        );
+        let objs = parse(&files(&text), "d").unwrap();
+        assert!(secret_values(&objs).contains(&long.to_owned()));
     }
 
     #[test]

@@ -7,20 +7,26 @@
 //! image-build-tag building with buildah and pushing to a real registry, do-deploy to the local
 //! DigitalOcean stand-in (whose live URL is the example app running on loopback), smoke-test against
 //! it, approve-gate against the local GitHub stand-in (approved by a scripted comment), the production
-//! deploy, and then a broken release that smoke-test catches and do-deploy rolls back. Each stage's step
-//! summary is printed, and a one-screen report ends the run. Exit status: 0 when every stage did what
-//! the pipeline expects (the broken release included: caught and rolled back), 1 otherwise.
+//! deploy, and then a broken release that smoke-test catches and do-deploy rolls back. Both releases then
+//! go to a Droplet (droplet-compose on a droplet ground, when root) and to DOKS (the doks target against
+//! in-process Kubernetes and DigitalOcean API stand-ins), where the bad one crashes while do-deploy
+//! observes it and is rolled back automatically. Each stage's step summary is printed, and a one-screen
+//! report ends the run. Exit status: 0 when every stage did what the pipeline expects (the broken release
+//! included: caught and rolled back), 1 otherwise.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use ops_test::digitalocean::DoSim;
+use ops_test::digitalocean::{DoSim, NewKubernetesCluster};
 use ops_test::droplet::{Droplet, Ground, http_get};
 use ops_test::github::GithubSim;
 use ops_test::harness::{FakeRunner, RunOutput};
+use ops_test::kubernetes::{Fate, KubeSim};
+use ops_test::sim::{Contract, ContractMode, Spec};
 
 const OWNER: &str = "octo";
 const REPO: &str = "app";
@@ -38,6 +44,42 @@ services:
   web:
     image: example-app
     environment: {PORT: '8080'}
+";
+/// Where the built image is published (App Platform and the cluster pull from a registry they know; the
+/// demo's registry stands in for ghcr.io).
+const PUBLISHED_REPO: &str = "ghcr.io/octo/example-app";
+/// The DOKS stage's cluster (on the DigitalOcean stand-in) and namespace (on the Kubernetes one).
+const DOKS_CLUSTER: &str = "demo-cluster";
+const DOKS_NAMESPACE: &str = "example-app";
+/// The example app on Kubernetes: do-deploy puts the release's image into `web` (same repository) and
+/// the greeting changes with the release, so a rollback must bring back both.
+const DOKS_MANIFESTS: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  GREETING: GREETING_VALUE
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: REPOSITORY:dev
+          ports: [{containerPort: 8080}]
+          envFrom:
+            - configMapRef: {name: web-config}
 ";
 
 /// Run the ops-actions pipeline end to end against local infrastructure, or measure droplet-compose.
@@ -108,6 +150,14 @@ struct Demo {
     secrets: Vec<String>,
     /// Whether the Droplet stage ran (for the report's last line).
     droplet_ran: bool,
+    /// The DOKS stage's API calls, once it ran.
+    doks_calls: Option<DoksCalls>,
+}
+
+/// Calls the DOKS stage's own stand-ins answered.
+struct DoksCalls {
+    kubernetes: usize,
+    digitalocean: usize,
 }
 
 fn main() -> std::process::ExitCode {
@@ -149,6 +199,7 @@ fn run(cli: Pipeline) -> anyhow::Result<bool> {
         step: 0,
         secrets: Vec::new(),
         droplet_ran: false,
+        doks_calls: None,
     };
     let result = demo.pipeline();
     for mut app in demo.apps.drain(..) {
@@ -162,9 +213,9 @@ fn run(cli: Pipeline) -> anyhow::Result<bool> {
 impl Demo {
     fn pipeline(&mut self) -> anyhow::Result<()> {
         say(if self.cli.no_droplet {
-            "ops-actions demo: lint → test → security → build → staging → production, then a bad release"
+            "ops-actions demo: lint → test → security → build → staging → production, then a bad release, then both on DOKS"
         } else {
-            "ops-actions demo: lint → test → security → build → staging → production, then a bad release, then both on a Droplet"
+            "ops-actions demo: lint → test → security → build → staging → production, then a bad release, then both on a Droplet and on DOKS"
         });
         say(&format!("  GitHub stand-in:       {}", self.gh.url()));
         say(&format!("  DigitalOcean stand-in: {}", self.dosim.url()));
@@ -330,6 +381,21 @@ impl Demo {
         if !self.cli.no_droplet {
             self.droplet_stage(&sha1, &sha2)?;
         }
+
+        // And on Kubernetes: the doks target applies manifests with the release's image; the bad
+        // release's pods crash while do-deploy observes them, and the whole set is put back.
+        self.doks_stage(
+            &DoksRelease {
+                sha: &sha1,
+                image: &image1,
+                greeting: "todos",
+            },
+            &DoksRelease {
+                sha: &sha2,
+                image: &image2,
+                greeting: "todos, faster",
+            },
+        )?;
         Ok(())
     }
 
@@ -468,6 +534,148 @@ impl Demo {
         Ok(())
     }
 
+    /// The DOKS stage: do-deploy's doks target against two in-process stand-ins (no API server can be
+    /// installed here): a Kubernetes API stand-in plays the cluster, the DigitalOcean one lists it and
+    /// hands out short-lived credentials the Kubernetes one then accepts. The good release goes live;
+    /// the bad one's pods crash a few seconds after they are ready, while do-deploy observes them, and
+    /// the whole set (image and ConfigMap) is put back. What the stand-in stores afterwards is checked,
+    /// and so are both stand-ins' contracts.
+    fn doks_stage(&mut self, good: &DoksRelease<'_>, bad: &DoksRelease<'_>) -> anyhow::Result<()> {
+        say("");
+        say("━━ DOKS stand-ins ━━");
+        let doks = Doks::start()?;
+        say(&format!(
+            "  a Kubernetes API stand-in plays cluster `{DOKS_CLUSTER}` at {} (not a live cluster: pods' fates are scripted); \
+             a DigitalOcean stand-in at {} issues its credentials",
+            doks.kube.url(),
+            doks.dosim.url()
+        ));
+        say(&format!(
+            "  the bad release's pods ({}) get ready after 2 s and crash 6 s later (seconds of the stand-in's clock)",
+            short_digest(bad.image)
+        ));
+        doks.kube.with(|k| {
+            k.script_image(
+                bad.image,
+                Fate::CrashAfterReady {
+                    ready_after: 2,
+                    crash_after: 6,
+                },
+            );
+            k.set_logs(
+                bad.image,
+                &["todos listening on :8080", "panic: lost the database connection"],
+            );
+        });
+        self.doks_deploy(&doks, good, good)?;
+        self.doks_deploy(&doks, bad, good)?;
+        self.doks_calls = Some(DoksCalls {
+            kubernetes: doks.kube.exchanges().len(),
+            digitalocean: doks.dosim.exchanges().len(),
+        });
+        Ok(())
+    }
+
+    /// One doks deploy as a step; afterwards the stand-in must store `stays` (the release itself when
+    /// it is healthy, the one before when it is rolled back) and no exchange may break a contract.
+    fn doks_deploy(
+        &mut self,
+        doks: &Doks,
+        release: &DoksRelease<'_>,
+        stays: &DoksRelease<'_>,
+    ) -> anyhow::Result<()> {
+        let dies = release.image != stays.image;
+        let (label, expected, observe) = if dies {
+            (
+                "doks (bad release)",
+                "crashes during `observe`: image and ConfigMap rolled back, 2 of 2 pods available (exit 1, rolled-back true)",
+                "20s",
+            )
+        } else {
+            (
+                "doks deploy",
+                "live: 2 of 2 pods available on the new image",
+                "5s",
+            )
+        };
+        let dir = self.checkout.join("k8s");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("app.yaml"),
+            DOKS_MANIFESTS
+                .replace("REPOSITORY", PUBLISHED_REPO)
+                .replace("GREETING_VALUE", release.greeting),
+        )?;
+        let want = (stays.image.to_owned(), stays.greeting.to_owned());
+        let out = self.step(
+            label,
+            "do-deploy",
+            expected,
+            &[
+                ("target", "doks".into()),
+                ("token", DO_TOKEN.into()),
+                ("api-url", doks.dosim.url()),
+                ("cluster", DOKS_CLUSTER.into()),
+                ("namespace", DOKS_NAMESPACE.into()),
+                ("manifests", "k8s/".into()),
+                ("images", format!("web={}", release.image)),
+                ("poll-interval", "1s".into()),
+                ("observe", observe.into()),
+                ("timeout", "3m".into()),
+            ],
+            &[("GITHUB_SHA", release.sha)],
+            |out| {
+                out.code == Some(if dies { 1 } else { 0 })
+                    && output(out, "rolled-back") == if dies { "true" } else { "false" }
+                    && doks
+                        .stored()
+                        .is_some_and(|s| s.available == 2 && (s.image, s.greeting) == want)
+                    && doks.violations().is_empty()
+            },
+            |out| {
+                let ending = match (out.code, output(out, "rolled-back").as_str()) {
+                    (Some(0), _) => "live",
+                    (_, "true") if out.stderr.contains("during `observe`") => {
+                        "crashed during `observe`, rolled back"
+                    }
+                    (_, "true") => "failed, rolled back",
+                    _ => "failed, NOT rolled back",
+                };
+                let stored = doks.stored().map_or_else(
+                    || "nothing stored".to_owned(),
+                    |s| {
+                        format!(
+                            "stored: web {} ({}/2 available), GREETING `{}`",
+                            short_digest(&s.image),
+                            s.available,
+                            s.greeting
+                        )
+                    },
+                );
+                let violations = doks.violations();
+                format!(
+                    "release {} {ending}; {stored}{}",
+                    output(out, "release-id"),
+                    if violations.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} contract violation(s)", violations.len())
+                    }
+                )
+            },
+        )?;
+        for v in doks.violations() {
+            say(&format!("  ✘ contract: {v}"));
+        }
+        // The cluster tokens were issued during the step: check them now.
+        let text = visible_text(&out);
+        anyhow::ensure!(
+            doks.tokens().iter().all(|t| !text.contains(t.as_str())),
+            "do-deploy leaked a cluster token into its log, outputs or summary"
+        );
+        Ok(())
+    }
+
     /// A git checkout of the example app with one commit on `main`, so tools see a real repository.
     fn prepare_checkout(&mut self) -> anyhow::Result<String> {
         let _ = std::fs::remove_dir_all(&self.checkout);
@@ -525,8 +733,7 @@ impl Demo {
             digest.starts_with("sha256:"),
             "image-build-tag reported no digest"
         );
-        // App Platform pulls from a registry it knows; the demo's registry stands in for ghcr.io.
-        Ok(format!("ghcr.io/octo/example-app@{digest}"))
+        Ok(format!("{PUBLISHED_REPO}@{digest}"))
     }
 
     fn deploy(
@@ -704,13 +911,7 @@ impl Demo {
             out.code.map_or_else(|| "signal".to_owned(), |c| c.to_string()),
             took.as_secs_f64()
         ));
-        // `::add-mask::` lines are how a secret reaches the runner's masking; anywhere else is a leak.
-        let text: String = out
-            .all_text()
-            .lines()
-            .filter(|l| !l.starts_with("::add-mask::"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = visible_text(&out);
         for secret in [GITHUB_TOKEN, DO_TOKEN]
             .into_iter()
             .chain(self.secrets.iter().map(String::as_str))
@@ -754,9 +955,14 @@ impl Demo {
             }
         }
         let gh_calls = self.gh.exchanges().len();
-        let do_calls = self.dosim.exchanges().len();
+        let mut do_calls = self.dosim.exchanges().len();
+        let mut kube_calls = String::new();
+        if let Some(doks) = &self.doks_calls {
+            do_calls += doks.digitalocean;
+            kube_calls = format!(", Kubernetes stand-in {}", doks.kubernetes);
+        }
         say(&format!(
-            "API calls: GitHub stand-in {gh_calls}, DigitalOcean stand-in {do_calls}; no token{} appeared in any log, output or summary",
+            "API calls: GitHub stand-in {gh_calls}, DigitalOcean stand-in {do_calls}{kube_calls}; no token{} appeared in any log, output or summary",
             if self.droplet_ran {
                 ", SSH key or env file secret"
             } else {
@@ -765,17 +971,23 @@ impl Demo {
         ));
         if !all_ok {
             say("pipeline NOT ok: see the stages marked ✘ above");
-        } else if self.droplet_ran {
-            say(
-                "pipeline ok: the good release reached production; the bad one was caught by smoke-test and rolled back; \
-                 on the Droplet, the good release went live blue-green and the bad one was switched back automatically",
-            );
-        } else {
-            say(
-                "pipeline ok: the good release reached production; the bad one was caught by smoke-test and rolled back",
+            return false;
+        }
+        let mut done =
+            vec!["the good release reached production; the bad one was caught by smoke-test and rolled back"];
+        if self.droplet_ran {
+            done.push(
+                "on the Droplet, the good release went live blue-green and the bad one was switched back automatically",
             );
         }
-        all_ok
+        if self.doks_calls.is_some() {
+            done.push(
+                "on DOKS (a Kubernetes API stand-in), the good release went live and the bad one's image and ConfigMap \
+                 were rolled back automatically",
+            );
+        }
+        say(&format!("pipeline ok: {}", done.join("; ")));
+        true
     }
 }
 
@@ -794,6 +1006,108 @@ fn print_log(out: &RunOutput, verbose: bool) {
     }
     for line in shown {
         say(&format!("  │ {line}"));
+    }
+}
+
+/// What a step left for people to see. `::add-mask::` lines are how a secret reaches the runner's
+/// masking; anywhere else is a leak.
+fn visible_text(out: &RunOutput) -> String {
+    out.all_text()
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `sha256:` and the first 7 hex digits of an image reference's digest.
+fn short_digest(image: &str) -> String {
+    image.split_once("@sha256:").map_or_else(
+        || image.to_owned(),
+        |(_, hex)| format!("sha256:{}", hex.get(..7).unwrap_or(hex)),
+    )
+}
+
+/// One release as the DOKS stage deploys it.
+struct DoksRelease<'a> {
+    sha: &'a str,
+    image: &'a str,
+    /// The ConfigMap's `GREETING` in this release's manifests.
+    greeting: &'a str,
+}
+
+/// What the Kubernetes stand-in stores for the example app.
+struct Stored {
+    image: String,
+    greeting: String,
+    available: i64,
+}
+
+/// The DOKS stage's ground: the Kubernetes API stand-in, and the DigitalOcean one that lists the cluster
+/// and issues credentials; each issued token is accepted by the Kubernetes stand-in from then on.
+struct Doks {
+    kube: Arc<KubeSim>,
+    dosim: DoSim,
+    tokens: Arc<Mutex<Vec<String>>>,
+}
+
+impl Doks {
+    fn start() -> anyhow::Result<Self> {
+        let kube = Arc::new(KubeSim::start());
+        kube.with(|k| {
+            k.add_namespace(DOKS_NAMESPACE);
+            // Nothing is served before DigitalOcean issued a token.
+            k.accept_tokens(&["none-issued-yet"]);
+        });
+        let dosim = DoSim::start();
+        let contract = Contract::vendored(Spec::DigitalOcean)
+            .map_err(|e| anyhow::anyhow!("the DigitalOcean API description: {e}"))?;
+        dosim.check_contract(contract, ContractMode::Observe);
+        let tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (sink, kube_side) = (Arc::clone(&tokens), Arc::clone(&kube));
+        // Real time, so that a credential's `expires_at` means what it says to a client on the real clock.
+        let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
+        dosim.with(|s| {
+            s.jump_to(now);
+            s.add_kubernetes_cluster(NewKubernetesCluster::new(DOKS_CLUSTER, &kube.url()));
+            s.on_kubernetes_credentials(move |issued| {
+                let mut all = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                all.push(issued.token.clone());
+                let accepted: Vec<&str> = all.iter().map(String::as_str).collect();
+                kube_side.with(|k| k.accept_tokens(&accepted));
+            });
+        });
+        Ok(Self { kube, dosim, tokens })
+    }
+
+    fn stored(&self) -> Option<Stored> {
+        let (deployment, config) = self.kube.with(|k| {
+            (
+                k.get("deployments", DOKS_NAMESPACE, "web"),
+                k.get("configmaps", DOKS_NAMESPACE, "web-config"),
+            )
+        });
+        let deployment = deployment?;
+        Some(Stored {
+            image: deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()?
+                .to_owned(),
+            greeting: config?["data"]["GREETING"].as_str()?.to_owned(),
+            available: deployment["status"]["availableReplicas"].as_i64().unwrap_or(0),
+        })
+    }
+
+    /// Exchanges that broke the Kubernetes or the DigitalOcean API description, both stand-ins.
+    fn violations(&self) -> Vec<String> {
+        self.kube
+            .with(|k| k.violations())
+            .iter()
+            .chain(self.dosim.violations().iter())
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn tokens(&self) -> Vec<String> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -1776,6 +2090,20 @@ mod tests {
             ("root@h: pulling images\n", None),
         ] {
             assert_eq!(switch_ms(log), ms, "{log}");
+        }
+    }
+
+    #[test]
+    fn the_doks_report_shortens_digests_only() {
+        for (image, short) in [
+            (
+                "ghcr.io/octo/example-app@sha256:71d045f45a4421ae4145568fce88d5ee3d3282761938c98e0918980750098cdd",
+                "sha256:71d045f",
+            ),
+            ("ghcr.io/octo/example-app@sha256:abc", "sha256:abc"),
+            ("ghcr.io/octo/example-app:dev", "ghcr.io/octo/example-app:dev"),
+        ] {
+            assert_eq!(short_digest(image), short, "{image}");
         }
     }
 }

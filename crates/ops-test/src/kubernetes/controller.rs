@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::store::{KINDS, Kind, canonical, labels_match, selector_of};
+use super::store::{DEPLOYMENTS, EVENTS, Kind, PODS, REPLICASETS, canonical, labels_match, selector_of};
 use super::{Fate, KubeState};
 
 /// What the kubelet knows of one pod.
@@ -16,16 +16,16 @@ pub(crate) struct PodSim {
     pub(crate) age: u32,
     pub(crate) image: String,
     pub(crate) container: String,
-    pub(crate) deployment: String,
+    /// The Deployment, StatefulSet or DaemonSet the pod belongs to (fates and logs are scripted by its name).
+    pub(crate) workload: String,
+    /// How many nodes the cluster has (for the scheduler's words).
+    pub(crate) nodes: u32,
+    /// The node it runs on.
+    pub(crate) node: String,
     /// The reason of the last Event written and that Event's name: a repeat bumps its `count`,
     /// as the kubelet's event aggregation does.
     pub(crate) told: (String, String),
 }
-
-const DEPLOYMENTS: Kind = KINDS[0];
-const REPLICASETS: Kind = KINDS[1];
-const PODS: Kind = KINDS[2];
-const EVENTS: Kind = KINDS[6];
 
 /// The container's state at one moment.
 struct Seen {
@@ -63,7 +63,7 @@ impl PodSim {
             event: Some((
                 "Normal",
                 "Scheduled",
-                "Successfully assigned the pod to node sim-node-1".to_owned(),
+                format!("Successfully assigned the pod to node {}", self.node),
             )),
         };
         if self.age == 0 {
@@ -90,7 +90,14 @@ impl PodSim {
             Fate::Unschedulable => {
                 s.scheduled = false;
                 s.waiting = None;
-                s.event = Some(("Warning", "FailedScheduling", "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.".to_owned()));
+                let n = self.nodes;
+                s.event = Some((
+                    "Warning",
+                    "FailedScheduling",
+                    format!(
+                        "0/{n} nodes are available: {n} Insufficient cpu. preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
+                    ),
+                ));
             }
             Fate::ErrImagePull => {
                 s.waiting = Some((
@@ -170,19 +177,28 @@ impl KubeState {
             }
             self.refresh_pod(&key.0, &key.1);
         }
-        let deployments: Vec<(String, String)> = self
-            .objects
-            .keys()
-            .filter(|(r, _, _)| *r == "deployments")
-            .map(|(_, ns, n)| (ns.clone(), n.clone()))
-            .collect();
-        for (ns, name) in deployments {
+        for (ns, name) in self.names_of("deployments") {
             self.reconcile(&ns, &name);
+        }
+        for (ns, name) in self.names_of("statefulsets") {
+            self.reconcile_statefulset(&ns, &name);
+        }
+        for (ns, name) in self.names_of("daemonsets") {
+            self.reconcile_daemonset(&ns, &name);
         }
     }
 
-    fn fate_for(&self, deployment: &str, image: &str) -> Fate {
-        if let Some(f) = self.by_deployment.get(deployment) {
+    /// `(namespace, name)` of every object of a resource.
+    fn names_of(&self, resource: &str) -> Vec<(String, String)> {
+        self.objects
+            .keys()
+            .filter(|(r, _, _)| *r == resource)
+            .map(|(_, ns, n)| (ns.clone(), n.clone()))
+            .collect()
+    }
+
+    fn fate_for(&self, workload: &str, image: &str) -> Fate {
+        if let Some(f) = self.by_workload.get(workload) {
             return f.clone();
         }
         self.by_image
@@ -200,13 +216,13 @@ impl KubeState {
         self.logs
             .iter()
             .rev()
-            .find(|(k, _)| *k == sim.deployment || image_matches(k, &sim.image))
+            .find(|(k, _)| *k == sim.workload || image_matches(k, &sim.image))
             .map(|(_, lines)| lines.clone())
             .unwrap_or_default()
     }
 
     /// Writes an Event about `involved`; returns its name.
-    fn event(
+    pub(crate) fn event(
         &mut self,
         namespace: &str,
         involved: &Value,
@@ -224,6 +240,8 @@ impl KubeState {
             "Pod" if reason == "Scheduled" || reason == "FailedScheduling" => "default-scheduler",
             "Pod" => "kubelet",
             "ReplicaSet" => "replicaset-controller",
+            "StatefulSet" => "statefulset-controller",
+            "DaemonSet" => "daemonset-controller",
             _ => "deployment-controller",
         };
         let api_version = if kind == "Pod" { "v1" } else { "apps/v1" };
@@ -270,7 +288,9 @@ impl KubeState {
             "startTime": created,
         });
         if !seen.scheduled {
-            status["conditions"][0]["message"] = json!("0/1 nodes are available: 1 Insufficient cpu.");
+            let n = sim.nodes;
+            status["conditions"][0]["message"] =
+                json!(format!("0/{n} nodes are available: {n} Insufficient cpu."));
         } else {
             let ready_reason = (!seen.ready).then_some("ContainersNotReady");
             for c in [
@@ -282,7 +302,7 @@ impl KubeState {
                     list.push(c);
                 }
             }
-            status["hostIP"] = json!("10.0.0.10");
+            status["hostIP"] = json!(host_ip(&sim.node));
             status["podIP"] = json!(format!("10.244.0.{}", 10 + self.serial % 200));
             let state = match &seen.waiting {
                 Some((reason, message)) if message.is_empty() => json!({"waiting": {"reason": reason}}),
@@ -339,7 +359,7 @@ impl KubeState {
         }
     }
 
-    fn owned(&self, resource: &'static str, namespace: &str, owner_uid: &Value) -> Vec<Value> {
+    pub(crate) fn owned(&self, resource: &'static str, namespace: &str, owner_uid: &Value) -> Vec<Value> {
         self.objects
             .iter()
             .filter(|((r, ns, _), v)| {
@@ -517,8 +537,63 @@ impl KubeState {
         }
     }
 
-    fn pods_of(&self, namespace: &str, rs: &Value) -> Vec<Value> {
-        self.owned("pods", namespace, &rs["metadata"]["uid"])
+    pub(crate) fn pods_of(&self, namespace: &str, owner: &Value) -> Vec<Value> {
+        self.owned("pods", namespace, &owner["metadata"]["uid"])
+    }
+
+    /// The node a pod numbered `n` lands on: the nodes in turn.
+    pub(crate) fn node_name(&self, n: u64) -> String {
+        format!("sim-node-{}", 1 + n % u64::from(self.nodes.max(1)))
+    }
+
+    /// Creates a pod from `template` on `node`, owned by `owner`, and hands it to the kubelet
+    /// with the fate scripted for `workload` or its image.
+    pub(crate) fn create_pod(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        template: &Value,
+        owner: Value,
+        node: &str,
+        workload: &str,
+    ) -> Value {
+        let container = template["spec"]["containers"][0].clone();
+        let image = container["image"].as_str().unwrap_or_default().to_owned();
+        let fate = self.fate_for(workload, &image);
+        let mut spec = template["spec"].clone();
+        if fate != Fate::Unschedulable {
+            spec["nodeName"] = json!(node);
+        }
+        let mut metadata = template["metadata"].clone();
+        if !metadata.is_object() {
+            metadata = json!({});
+        }
+        metadata["name"] = json!(name);
+        metadata["ownerReferences"] = json!([owner]);
+        let pod = json!({"metadata": metadata, "spec": spec, "status": {"phase": "Pending"}});
+        let pod = self.stamp(PODS, namespace, pod, None);
+        self.write(PODS, namespace, name, pod.clone(), "ADDED");
+        self.pods.insert(
+            (namespace.to_owned(), name.to_owned()),
+            PodSim {
+                fate,
+                age: 0,
+                image,
+                container: container["name"].as_str().unwrap_or("app").to_owned(),
+                workload: workload.to_owned(),
+                nodes: self.nodes,
+                node: node.to_owned(),
+                told: (String::new(), String::new()),
+            },
+        );
+        self.refresh_pod(namespace, name);
+        self.get("pods", namespace, name).unwrap_or(pod)
+    }
+
+    /// Removes a pod at once (no grace period) and forgets it in the kubelet.
+    pub(crate) fn delete_pod(&mut self, namespace: &str, name: &str) -> Option<Value> {
+        self.pods.remove(&(namespace.to_owned(), name.to_owned()));
+        self.remove(PODS, namespace, name)
     }
 
     fn reconcile_set(&mut self, namespace: &str, rs_name: &str, deployment: &str) {
@@ -533,34 +608,11 @@ impl KubeState {
         let mut pods = self.pods_of(namespace, &rs);
         while pods.len() < want {
             let serial = self.next_serial();
-            let suffix: String = format!("{:05x}", serial * 7919 % 0xfffff);
-            let pod_name = format!("{rs_name}-{suffix}");
-            let container = rs["spec"]["template"]["spec"]["containers"][0].clone();
-            let image = container["image"].as_str().unwrap_or_default().to_owned();
-            let mut spec = rs["spec"]["template"]["spec"].clone();
-            spec["nodeName"] = json!("sim-node-1");
-            let pod = json!({
-                "metadata": {"name": pod_name, "labels": rs["spec"]["template"]["metadata"]["labels"],
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
-                        "uid": rs["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}]},
-                "spec": spec,
-                "status": {"phase": "Pending"},
-            });
-            let pod = self.stamp(PODS, namespace, pod, None);
-            self.write(PODS, namespace, &pod_name, pod.clone(), "ADDED");
-            let fate = self.fate_for(deployment, &image);
-            self.pods.insert(
-                (namespace.to_owned(), pod_name.clone()),
-                PodSim {
-                    fate,
-                    age: 0,
-                    image,
-                    container: container["name"].as_str().unwrap_or("app").to_owned(),
-                    deployment: deployment.to_owned(),
-                    told: (String::new(), String::new()),
-                },
-            );
-            self.refresh_pod(namespace, &pod_name);
+            let pod_name = format!("{rs_name}-{}", pod_suffix(serial));
+            let owner = owner_ref("ReplicaSet", &rs);
+            let node = self.node_name(serial);
+            let template = rs["spec"]["template"].clone();
+            let pod = self.create_pod(namespace, &pod_name, &template, owner, &node, deployment);
             self.event(
                 namespace,
                 &rs,
@@ -579,8 +631,7 @@ impl KubeState {
         while pods.len() > want {
             let pod = pods.remove(0);
             let pod_name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-            self.remove(PODS, namespace, &pod_name);
-            self.pods.remove(&(namespace.to_owned(), pod_name.clone()));
+            self.delete_pod(namespace, &pod_name);
             self.event(
                 namespace,
                 &rs,
@@ -590,8 +641,11 @@ impl KubeState {
         }
         let pods = self.pods_of(namespace, &rs);
         let ready = pods.iter().filter(|p| pod_ready(p)).count();
-        let status = json!({"replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready,
-            "availableReplicas": ready, "observedGeneration": rs["metadata"]["generation"].as_i64().unwrap_or(1)});
+        let status = omit_zero(
+            json!({"replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready,
+                "availableReplicas": ready, "observedGeneration": rs["metadata"]["generation"].as_i64().unwrap_or(1)}),
+            &["fullyLabeledReplicas", "readyReplicas", "availableReplicas"],
+        );
         if let Some(mut rs) = self
             .objects
             .get(&("replicasets", namespace.to_owned(), rs_name.to_owned()))
@@ -633,9 +687,11 @@ impl KubeState {
         let desired = d["spec"]["replicas"].as_u64().unwrap_or(1) as usize;
         let key = (namespace.to_owned(), name.to_owned());
         let old = d["status"].clone();
-        let progressed = old["updatedReplicas"].as_u64() != Some(updated as u64)
-            || old["availableReplicas"].as_u64() != Some(ready as u64)
-            || old["readyReplicas"].as_u64() != Some(ready as u64);
+        // Counters at zero are left out of a status.
+        let counter = |field: &str| old[field].as_u64().unwrap_or(0);
+        let progressed = counter("updatedReplicas") != updated as u64
+            || counter("availableReplicas") != ready as u64
+            || counter("readyReplicas") != ready as u64;
         let now = self.clock.now();
         if progressed {
             self.progress.insert(key.clone(), now);
@@ -714,11 +770,68 @@ impl KubeState {
         if replicas > ready {
             status["unavailableReplicas"] = json!(replicas - ready);
         }
+        let status = omit_zero(
+            status,
+            &[
+                "replicas",
+                "updatedReplicas",
+                "readyReplicas",
+                "availableReplicas",
+            ],
+        );
         if d["status"] != status {
             d["status"] = status;
             self.write(DEPLOYMENTS, namespace, name, d, "MODIFIED");
         }
     }
+}
+
+/// An `ownerReferences` entry naming `owner` (of `kind`, in `apps/v1`) as the controller.
+pub(crate) fn owner_ref(kind: &str, owner: &Value) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": kind, "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true})
+}
+
+/// The five characters that end a generated pod name.
+pub(crate) fn pod_suffix(serial: u64) -> String {
+    const SAFE: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut n = serial.wrapping_mul(2_654_435_761) % 14_348_907; // 27^5
+    (0..5)
+        .map(|_| {
+            let c = SAFE[(n % 27) as usize];
+            n /= 27;
+            char::from(c)
+        })
+        .collect()
+}
+
+/// The address of node `sim-node-N`.
+fn host_ip(node: &str) -> String {
+    let n = node
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(1);
+    format!("10.0.0.{}", 9 + n)
+}
+
+pub(crate) fn pod_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
+    })
+}
+
+/// A status with the counters Go leaves out when they are zero left out.
+pub(crate) fn omit_zero(mut status: Value, fields: &[&str]) -> Value {
+    if let Some(map) = status.as_object_mut() {
+        for field in fields {
+            if map.get(*field).and_then(Value::as_u64) == Some(0) {
+                map.remove(*field);
+            }
+        }
+    }
+    status
 }
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -764,13 +877,6 @@ pub(crate) fn template_hash(template: &Value) -> String {
         .collect()
 }
 
-fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter()
-            .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,5 +895,14 @@ mod tests {
         for (pattern, image, want) in cases {
             assert_eq!(image_matches(pattern, image), want, "{pattern} {image}");
         }
+    }
+
+    #[test]
+    fn zero_counters_are_left_out_as_go_leaves_them_out() {
+        let status = omit_zero(
+            json!({"replicas": 0, "readyReplicas": 0, "updatedReplicas": 2}),
+            &["readyReplicas", "updatedReplicas"],
+        );
+        assert_eq!(status, json!({"replicas": 0, "updatedReplicas": 2}));
     }
 }

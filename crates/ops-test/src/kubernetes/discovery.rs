@@ -90,12 +90,18 @@ fn resources(_: &mut KubeState, ctx: &Ctx) -> Reply {
         "watch",
     ];
     let read_verbs = ["get", "list", "watch"];
+    let deletable_verbs = ["delete", "get", "list", "watch"];
     let mut list: Vec<Value> = KINDS
         .iter()
         .filter(|k| k.group == group && k.version == version)
         .map(|k| {
+            let verbs = match (k.writable, k.deletable) {
+                (true, _) => &all_verbs[..],
+                (false, true) => &deletable_verbs[..],
+                (false, false) => &read_verbs[..],
+            };
             json!({"name": k.resource, "singularName": k.singular, "namespaced": true, "kind": k.kind,
-                "verbs": if k.writable { &all_verbs[..] } else { &read_verbs[..] }, "shortNames": k.short})
+                "verbs": verbs, "shortNames": k.short})
         })
         .collect();
     match group {
@@ -104,8 +110,16 @@ fn resources(_: &mut KubeState, ctx: &Ctx) -> Reply {
                 "kind": "Namespace", "verbs": ["get"], "shortNames": ["ns"]}));
             list.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
         }
-        "apps" => list.push(json!({"name": "deployments/status", "singularName": "", "namespaced": true,
-            "kind": "Deployment", "verbs": ["get"]})),
+        "apps" => {
+            for (resource, kind) in [
+                ("deployments", "Deployment"),
+                ("statefulsets", "StatefulSet"),
+                ("daemonsets", "DaemonSet"),
+            ] {
+                list.push(json!({"name": format!("{resource}/status"), "singularName": "",
+                    "namespaced": true, "kind": kind, "verbs": ["get"]}));
+            }
+        }
         "authorization.k8s.io" => list.push(json!({"name": "selfsubjectaccessreviews",
             "singularName": "selfsubjectaccessreview", "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]})),
         _ => {}

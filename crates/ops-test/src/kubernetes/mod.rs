@@ -45,6 +45,7 @@ mod discovery;
 mod fields;
 mod routes;
 mod store;
+mod workloads;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -111,7 +112,8 @@ pub struct KubeState {
     pub(crate) objects: BTreeMap<(&'static str, String, String), Value>,
     pub(crate) changes: Vec<Change>,
     pub(crate) namespaces: BTreeSet<String>,
-    pub(crate) by_deployment: HashMap<String, Fate>,
+    /// Fates by workload (Deployment, StatefulSet, DaemonSet) name.
+    pub(crate) by_workload: HashMap<String, Fate>,
     pub(crate) by_image: Vec<(String, Fate)>,
     pub(crate) default_fate: Fate,
     pub(crate) logs: Vec<(String, Vec<String>)>,
@@ -126,6 +128,11 @@ pub struct KubeState {
     pub(crate) progress: HashMap<(String, String), i64>,
     /// `(resource, namespace, name)` → who owns which fields.
     pub(crate) managers: HashMap<(&'static str, String, String), fields::Owners>,
+    /// How many nodes the cluster pretends to have (`sim-node-1`…).
+    pub(crate) nodes: u32,
+    /// Pod templates of StatefulSet revisions, by `(namespace, revision name)`: what the
+    /// controller keeps in ControllerRevisions, which are not served.
+    pub(crate) revisions: HashMap<(String, String), Value>,
 }
 
 impl Default for KubeState {
@@ -137,7 +144,7 @@ impl Default for KubeState {
             objects: BTreeMap::new(),
             changes: Vec::new(),
             namespaces: ["default", "kube-system"].map(str::to_owned).into(),
-            by_deployment: HashMap::new(),
+            by_workload: HashMap::new(),
             by_image: Vec::new(),
             default_fate: Fate::default(),
             logs: Vec::new(),
@@ -149,6 +156,8 @@ impl Default for KubeState {
             pods: BTreeMap::new(),
             progress: HashMap::new(),
             managers: HashMap::new(),
+            nodes: 2,
+            revisions: HashMap::new(),
         }
     }
 }
@@ -159,9 +168,21 @@ impl KubeState {
         self.namespaces.insert(name.to_owned());
     }
 
-    /// The fate of the pods of Deployment `name` (in any namespace) created from now on.
+    /// The fate of the pods of the Deployment, StatefulSet or DaemonSet `name` (in any namespace)
+    /// created from now on; it wins over [`KubeState::script_image`].
+    pub fn script_workload(&mut self, name: &str, fate: Fate) {
+        self.by_workload.insert(name.to_owned(), fate);
+    }
+
+    /// [`KubeState::script_workload`], by its older name.
     pub fn script_deployment(&mut self, name: &str, fate: Fate) {
-        self.by_deployment.insert(name.to_owned(), fate);
+        self.script_workload(name, fate);
+    }
+
+    /// How many nodes the cluster has (2 by default, at least 1): a DaemonSet runs a pod on each,
+    /// from the next step on, and pods on nodes taken away go.
+    pub fn set_nodes(&mut self, nodes: u32) {
+        self.nodes = nodes.max(1);
     }
 
     /// The fate of pods whose first container runs `image` (an exact reference, or a repository
@@ -176,12 +197,12 @@ impl KubeState {
         self.default_fate = fate;
     }
 
-    /// Log lines of the containers of a Deployment's pods, or of pods running an image (matched as
-    /// in [`KubeState::script_image`]).
-    pub fn set_logs(&mut self, deployment_or_image: &str, lines: &[&str]) {
-        self.logs.retain(|(k, _)| k != deployment_or_image);
+    /// Log lines of the containers of a workload's pods (by its name), or of pods running an
+    /// image (matched as in [`KubeState::script_image`]).
+    pub fn set_logs(&mut self, workload_or_image: &str, lines: &[&str]) {
+        self.logs.retain(|(k, _)| k != workload_or_image);
         self.logs.push((
-            deployment_or_image.to_owned(),
+            workload_or_image.to_owned(),
             lines.iter().map(|l| (*l).to_owned()).collect(),
         ));
     }
@@ -409,9 +430,10 @@ pub(crate) fn verb(method: &Method, named: bool, watch: bool) -> &'static str {
     }
 }
 
-/// How `kubectl rollout status` reads a Deployment (its `DeploymentStatusViewer`, kubectl 1.32),
-/// word for word: the reference the stand-in's tests hold kubectl's real output to, and that a
-/// client's own verdict can be compared with.
+/// How `kubectl rollout status` reads a Deployment, StatefulSet or DaemonSet (its
+/// `DeploymentStatusViewer`, `StatefulSetStatusViewer` and `DaemonSetStatusViewer`, kubectl
+/// 1.32), word for word: the reference the stand-in's tests hold kubectl's real output to, and
+/// that a client's own verdict can be compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rollout {
     /// Still going; kubectl prints this and waits.
@@ -422,9 +444,96 @@ pub enum Rollout {
     Failed(String),
 }
 
-/// kubectl's verdict on `deployment` (see [`Rollout`]).
+/// kubectl's verdict on a workload, by its `kind` (see [`Rollout`]); anything but a StatefulSet
+/// or a DaemonSet is read as a Deployment.
 #[must_use]
-pub fn kubectl_rollout_status(deployment: &Value) -> Rollout {
+pub fn kubectl_rollout_status(workload: &Value) -> Rollout {
+    match workload["kind"].as_str() {
+        Some("StatefulSet") => statefulset_rollout_status(workload),
+        Some("DaemonSet") => daemonset_rollout_status(workload),
+        _ => deployment_rollout_status(workload),
+    }
+}
+
+fn statefulset_rollout_status(sts: &Value) -> Rollout {
+    let num = |v: &Value| v.as_i64().unwrap_or(0);
+    let (spec, status) = (&sts["spec"], &sts["status"]);
+    if spec["updateStrategy"]["type"] != "RollingUpdate" {
+        return Rollout::Failed(
+            "rollout status is only available for RollingUpdate strategy type".to_owned(),
+        );
+    }
+    let observed = num(&status["observedGeneration"]);
+    if observed == 0 || num(&sts["metadata"]["generation"]) > observed {
+        return Rollout::Waiting("Waiting for statefulset spec update to be observed...".to_owned());
+    }
+    let replicas = spec["replicas"].as_i64();
+    let ready = num(&status["readyReplicas"]);
+    if let Some(r) = replicas
+        && ready < r
+    {
+        return Rollout::Waiting(format!("Waiting for {} pods to be ready...", r - ready));
+    }
+    let updated = num(&status["updatedReplicas"]);
+    if spec["updateStrategy"]["rollingUpdate"].is_object() {
+        if let (Some(r), Some(partition)) = (
+            replicas,
+            spec["updateStrategy"]["rollingUpdate"]["partition"].as_i64(),
+        ) && updated < r - partition
+        {
+            return Rollout::Waiting(format!(
+                "Waiting for partitioned roll out to finish: {updated} out of {} new pods have been updated...",
+                r - partition
+            ));
+        }
+        return Rollout::Done(format!(
+            "partitioned roll out complete: {updated} new pods have been updated..."
+        ));
+    }
+    let (current, update) = (&status["currentRevision"], &status["updateRevision"]);
+    if update != current {
+        return Rollout::Waiting(format!(
+            "waiting for statefulset rolling update to complete {updated} pods at revision {}...",
+            update.as_str().unwrap_or_default()
+        ));
+    }
+    Rollout::Done(format!(
+        "statefulset rolling update complete {} pods at revision {}...",
+        num(&status["currentReplicas"]),
+        current.as_str().unwrap_or_default()
+    ))
+}
+
+fn daemonset_rollout_status(ds: &Value) -> Rollout {
+    let name = ds["metadata"]["name"].as_str().unwrap_or_default();
+    let num = |v: &Value| v.as_i64().unwrap_or(0);
+    let status = &ds["status"];
+    if ds["spec"]["updateStrategy"]["type"] != "RollingUpdate" {
+        // kubectl names the StatefulSet's strategy type here; it is spelt the same.
+        return Rollout::Failed(
+            "rollout status is only available for RollingUpdate strategy type".to_owned(),
+        );
+    }
+    if num(&ds["metadata"]["generation"]) > num(&status["observedGeneration"]) {
+        return Rollout::Waiting("Waiting for daemon set spec update to be observed...".to_owned());
+    }
+    let desired = num(&status["desiredNumberScheduled"]);
+    let updated = num(&status["updatedNumberScheduled"]);
+    if updated < desired {
+        return Rollout::Waiting(format!(
+            "Waiting for daemon set \"{name}\" rollout to finish: {updated} out of {desired} new pods have been updated..."
+        ));
+    }
+    let available = num(&status["numberAvailable"]);
+    if available < desired {
+        return Rollout::Waiting(format!(
+            "Waiting for daemon set \"{name}\" rollout to finish: {available} of {desired} updated pods are available..."
+        ));
+    }
+    Rollout::Done(format!("daemon set \"{name}\" successfully rolled out"))
+}
+
+fn deployment_rollout_status(deployment: &Value) -> Rollout {
     let name = deployment["metadata"]["name"].as_str().unwrap_or_default();
     let num = |v: &Value| v.as_i64().unwrap_or(0);
     let status = &deployment["status"];

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use super::contract;
 use super::fields::{self, Owners};
-use super::store::{Kind, Requirement, fields_match, labels_match, merge_patch, parse_selector, selector_of};
+use super::store::{
+    Kind, Requirement, WORKLOADS, container_defaults, defaults, fields_match, labels_match, merge_patch,
+    parse_selector, selector_of,
+};
 use super::{KubeState, is_watch, status, verb};
 use crate::sim::{Ctx, Reply, Route};
 
@@ -335,7 +338,7 @@ fn subresource(state: &mut KubeState, ctx: &Ctx) -> Reply {
         return not_found(&kind, name);
     };
     match (kind.resource, ctx.param("sub")) {
-        ("deployments", "status") => Reply::json(200, &object),
+        ("deployments" | "statefulsets" | "daemonsets", "status") => Reply::json(200, &object),
         ("pods", "log") => {
             let mut lines = state.pod_logs(ns, name);
             if let Some(n) = ctx.query("tailLines").and_then(|n| n.parse::<usize>().ok()) {
@@ -393,7 +396,7 @@ fn admit(state: &KubeState, kind: &Kind, name: &str, object: &Value) -> Option<R
     {
         return Some(invalid(message.clone()));
     }
-    if kind.kind == "Deployment" {
+    if WORKLOADS.contains(&kind.kind) {
         let selector = selector_of(&object["spec"]["selector"]);
         let labels = &object["spec"]["template"]["metadata"]["labels"];
         if selector.is_empty() {
@@ -417,7 +420,8 @@ fn admit(state: &KubeState, kind: &Kind, name: &str, object: &Value) -> Option<R
 }
 
 fn writable(kind: &Kind, ctx: &Ctx) -> Option<Reply> {
-    (!kind.writable).then(|| {
+    let served = kind.writable || (ctx.method == http::Method::DELETE && kind.deletable);
+    (!served).then(|| {
         status(
             405,
             "MethodNotAllowed",
@@ -737,6 +741,10 @@ fn apply(
     let key = (kind.resource, ns.to_owned(), name.to_owned());
     let existing = state.get(kind.resource, ns, name);
     let owners = state.managers.get(&key).cloned().unwrap_or_default();
+    let mut applied = applied;
+    if WORKLOADS.contains(&kind.kind) && applied["spec"]["template"].is_object() {
+        container_defaults(&mut applied["spec"]["template"]);
+    }
     let force = matches!(ctx.query("force"), Some("true" | "1"));
     let time = state.clock.now_rfc3339();
     let (mut object, owners) =
@@ -792,9 +800,12 @@ fn owners_after_update(
 ) -> Owners {
     let key = (kind.resource, ns.to_owned(), name.to_owned());
     let owners = state.managers.get(&key).cloned().unwrap_or_default();
+    // Compared as it will be stored, defaults filled.
+    let mut object = object.clone();
+    defaults(kind.kind, &mut object);
     fields::update(
         existing,
-        object,
+        &object,
         &owners,
         &update_manager(ctx),
         &state.clock.now_rfc3339(),
@@ -851,37 +862,36 @@ fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
     let Some(object) = removed else {
         return not_found(&kind, &name);
     };
-    if kind.kind == "Deployment" && !dry_run {
-        // Background cascading deletion, done at once.
-        let uid = object["metadata"]["uid"].clone();
-        let owned_by = |v: &Value, uid: &Value| {
-            v["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|o| o["uid"] == *uid))
-        };
-        let sets: Vec<Value> = state
-            .list("replicasets", &ns)
-            .into_iter()
-            .filter(|rs| owned_by(rs, &uid))
-            .collect();
-        for rs in sets {
-            let rs_uid = rs["metadata"]["uid"].clone();
-            for pod in state
-                .list("pods", &ns)
-                .into_iter()
-                .filter(|p| owned_by(p, &rs_uid))
-            {
-                let pod_name = pod["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                if let Some(k) = Kind::by_resource("pods") {
-                    state.remove(k, &ns, &pod_name);
+    if dry_run {
+        // Nothing goes.
+    } else if kind.kind == "Pod" {
+        state.pods.remove(&(ns.clone(), name.clone()));
+    } else {
+        // Background cascading deletion, done at once: what the object owns, and what that owns.
+        let mut owners = vec![object["metadata"]["uid"].clone()];
+        while let Some(uid) = owners.pop() {
+            for resource in ["replicasets", "pods"] {
+                for dependent in state.owned(resource, &ns, &uid) {
+                    let dependent_name = dependent["metadata"]["name"].as_str().unwrap_or_default();
+                    if let Some(k) = Kind::by_resource(resource) {
+                        state.remove(k, &ns, dependent_name);
+                    }
+                    state.pods.remove(&(ns.clone(), dependent_name.to_owned()));
+                    owners.push(dependent["metadata"]["uid"].clone());
                 }
-                state.pods.remove(&(ns.clone(), pod_name));
-            }
-            if let (Some(k), Some(n)) = (Kind::by_resource("replicasets"), rs["metadata"]["name"].as_str()) {
-                state.remove(k, &ns, n);
             }
         }
         state.progress.remove(&(ns.clone(), name.clone()));
+    }
+    if kind.kind == "Pod" {
+        // A pod answers itself, as being deleted (here it is gone at once, without its grace period).
+        let mut pod = object;
+        let grace = pod["spec"]["terminationGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(30);
+        pod["metadata"]["deletionTimestamp"] = json!(crate::sim::rfc3339(state.clock.now() + grace));
+        pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+        return Reply::json(200, &pod);
     }
     Reply::json(
         200,

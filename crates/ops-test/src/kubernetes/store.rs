@@ -22,81 +22,122 @@ pub struct Kind {
     pub short: &'static [&'static str],
     /// Whether clients may write it (ReplicaSets, Pods and Events are the cluster's own here).
     pub writable: bool,
+    /// Whether clients may delete it even so (a pod: its controller makes a new one).
+    pub deletable: bool,
 }
 
+pub(crate) const DEPLOYMENTS: Kind = Kind {
+    resource: "deployments",
+    singular: "deployment",
+    group: "apps",
+    version: "v1",
+    kind: "Deployment",
+    short: &["deploy"],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const REPLICASETS: Kind = Kind {
+    resource: "replicasets",
+    singular: "replicaset",
+    group: "apps",
+    version: "v1",
+    kind: "ReplicaSet",
+    short: &["rs"],
+    writable: false,
+    deletable: false,
+};
+pub(crate) const PODS: Kind = Kind {
+    resource: "pods",
+    singular: "pod",
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    short: &["po"],
+    writable: false,
+    deletable: true,
+};
+pub(crate) const CONFIGMAPS: Kind = Kind {
+    resource: "configmaps",
+    singular: "configmap",
+    group: "",
+    version: "v1",
+    kind: "ConfigMap",
+    short: &["cm"],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const SECRETS: Kind = Kind {
+    resource: "secrets",
+    singular: "secret",
+    group: "",
+    version: "v1",
+    kind: "Secret",
+    short: &[],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const SERVICES: Kind = Kind {
+    resource: "services",
+    singular: "service",
+    group: "",
+    version: "v1",
+    kind: "Service",
+    short: &["svc"],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const EVENTS: Kind = Kind {
+    resource: "events",
+    singular: "event",
+    group: "",
+    version: "v1",
+    kind: "Event",
+    short: &["ev"],
+    writable: false,
+    deletable: false,
+};
+pub(crate) const LEASES: Kind = Kind {
+    resource: "leases",
+    singular: "lease",
+    group: "coordination.k8s.io",
+    version: "v1",
+    kind: "Lease",
+    short: &[],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const STATEFULSETS: Kind = Kind {
+    resource: "statefulsets",
+    singular: "statefulset",
+    group: "apps",
+    version: "v1",
+    kind: "StatefulSet",
+    short: &["sts"],
+    writable: true,
+    deletable: true,
+};
+pub(crate) const DAEMONSETS: Kind = Kind {
+    resource: "daemonsets",
+    singular: "daemonset",
+    group: "apps",
+    version: "v1",
+    kind: "DaemonSet",
+    short: &["ds"],
+    writable: true,
+    deletable: true,
+};
+
 pub(crate) const KINDS: &[Kind] = &[
-    Kind {
-        resource: "deployments",
-        singular: "deployment",
-        group: "apps",
-        version: "v1",
-        kind: "Deployment",
-        short: &["deploy"],
-        writable: true,
-    },
-    Kind {
-        resource: "replicasets",
-        singular: "replicaset",
-        group: "apps",
-        version: "v1",
-        kind: "ReplicaSet",
-        short: &["rs"],
-        writable: false,
-    },
-    Kind {
-        resource: "pods",
-        singular: "pod",
-        group: "",
-        version: "v1",
-        kind: "Pod",
-        short: &["po"],
-        writable: false,
-    },
-    Kind {
-        resource: "configmaps",
-        singular: "configmap",
-        group: "",
-        version: "v1",
-        kind: "ConfigMap",
-        short: &["cm"],
-        writable: true,
-    },
-    Kind {
-        resource: "secrets",
-        singular: "secret",
-        group: "",
-        version: "v1",
-        kind: "Secret",
-        short: &[],
-        writable: true,
-    },
-    Kind {
-        resource: "services",
-        singular: "service",
-        group: "",
-        version: "v1",
-        kind: "Service",
-        short: &["svc"],
-        writable: true,
-    },
-    Kind {
-        resource: "events",
-        singular: "event",
-        group: "",
-        version: "v1",
-        kind: "Event",
-        short: &["ev"],
-        writable: false,
-    },
-    Kind {
-        resource: "leases",
-        singular: "lease",
-        group: "coordination.k8s.io",
-        version: "v1",
-        kind: "Lease",
-        short: &[],
-        writable: true,
-    },
+    DEPLOYMENTS,
+    REPLICASETS,
+    PODS,
+    CONFIGMAPS,
+    SECRETS,
+    SERVICES,
+    EVENTS,
+    LEASES,
+    STATEFULSETS,
+    DAEMONSETS,
 ];
 
 impl Kind {
@@ -194,24 +235,8 @@ impl KubeState {
                 meta["creationTimestamp"] = json!(now);
             }
         }
-        if kind.kind == "Deployment" {
-            let spec = &mut object["spec"];
-            if spec.is_object() {
-                let defaults = [
-                    ("replicas", json!(1)),
-                    ("progressDeadlineSeconds", json!(600)),
-                    ("revisionHistoryLimit", json!(10)),
-                    (
-                        "strategy",
-                        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
-                    ),
-                ];
-                for (k, v) in defaults {
-                    if spec.get(k).is_none_or(Value::is_null) {
-                        spec[k] = v;
-                    }
-                }
-            }
+        if WORKLOADS.contains(&kind.kind) {
+            defaults(kind.kind, &mut object);
             let generation = match existing {
                 None => 1,
                 Some(old) => {
@@ -224,8 +249,23 @@ impl KubeState {
                 }
             };
             object["metadata"]["generation"] = json!(generation);
+            if kind.kind == "DaemonSet" {
+                // The template's own generation, which DaemonSet pods are labelled with: it moves
+                // only when the template does.
+                let before = existing.map_or(0, |old| {
+                    old["metadata"]["annotations"][TEMPLATE_GENERATION]
+                        .as_str()
+                        .and_then(|g| g.parse::<u64>().ok())
+                        .unwrap_or(1)
+                });
+                let changed =
+                    existing.is_none_or(|old| old["spec"]["template"] != object["spec"]["template"]);
+                let template_generation = if changed { before + 1 } else { before };
+                object["metadata"]["annotations"][TEMPLATE_GENERATION] =
+                    json!(template_generation.to_string());
+            }
             // The status belongs to the controller: writes to the main resource keep it.
-            object["status"] = existing.map_or_else(|| json!({}), |old| old["status"].clone());
+            object["status"] = existing.map_or_else(|| empty_status(kind.kind), |old| old["status"].clone());
         }
         object
     }
@@ -269,6 +309,168 @@ impl KubeState {
         self.managers
             .remove(&(kind.resource, namespace.to_owned(), name.to_owned()));
         Some(object)
+    }
+}
+
+/// The kinds whose controllers the stand-in runs: the API server fills their defaults, counts
+/// their generations and keeps their status from writes.
+pub(crate) const WORKLOADS: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
+
+/// A DaemonSet's template generation, which `apps/v1` keeps as an annotation.
+pub(crate) const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+/// A new workload's status: the fields that are written even when zero.
+fn empty_status(kind: &str) -> Value {
+    match kind {
+        "StatefulSet" => json!({"replicas": 0, "availableReplicas": 0}),
+        "DaemonSet" => json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
+            "desiredNumberScheduled": 0, "numberReady": 0}),
+        _ => json!({}),
+    }
+}
+
+/// Sets `value` at `keys` unless something is there.
+fn default_at(object: &mut Value, keys: &[&str], value: Value) {
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut at = object;
+    for key in parents {
+        if !at[*key].is_object() {
+            at[*key] = json!({});
+        }
+        at = &mut at[*key];
+    }
+    if at.get(*last).is_none_or(Value::is_null) {
+        at[*last] = value;
+    }
+}
+
+/// The defaults the API server fills in a workload (`SetDefaults_Deployment`, `_StatefulSet`,
+/// `_DaemonSet` of `apps/v1`, release 1.32) and in its pod template.
+pub(crate) fn defaults(kind: &str, object: &mut Value) {
+    let Some(spec) = object.get_mut("spec").filter(|s| s.is_object()) else {
+        return;
+    };
+    match kind {
+        "Deployment" => {
+            default_at(spec, &["replicas"], json!(1));
+            default_at(spec, &["strategy", "type"], json!("RollingUpdate"));
+            if spec["strategy"]["type"] == "RollingUpdate" {
+                default_at(
+                    spec,
+                    &["strategy", "rollingUpdate", "maxUnavailable"],
+                    json!("25%"),
+                );
+                default_at(spec, &["strategy", "rollingUpdate", "maxSurge"], json!("25%"));
+            }
+            default_at(spec, &["revisionHistoryLimit"], json!(10));
+            default_at(spec, &["progressDeadlineSeconds"], json!(600));
+        }
+        "StatefulSet" => {
+            default_at(spec, &["podManagementPolicy"], json!("OrderedReady"));
+            if spec["updateStrategy"]["type"].as_str().is_none_or(str::is_empty) {
+                spec["updateStrategy"]["type"] = json!("RollingUpdate");
+                default_at(spec, &["updateStrategy", "rollingUpdate"], json!({}));
+            }
+            if spec["updateStrategy"]["type"] == "RollingUpdate"
+                && spec["updateStrategy"]["rollingUpdate"].is_object()
+            {
+                default_at(spec, &["updateStrategy", "rollingUpdate", "partition"], json!(0));
+            }
+            default_at(
+                spec,
+                &["persistentVolumeClaimRetentionPolicy", "whenDeleted"],
+                json!("Retain"),
+            );
+            default_at(
+                spec,
+                &["persistentVolumeClaimRetentionPolicy", "whenScaled"],
+                json!("Retain"),
+            );
+            default_at(spec, &["replicas"], json!(1));
+            default_at(spec, &["revisionHistoryLimit"], json!(10));
+        }
+        "DaemonSet" => {
+            default_at(spec, &["updateStrategy", "type"], json!("RollingUpdate"));
+            if spec["updateStrategy"]["type"] == "RollingUpdate" {
+                default_at(
+                    spec,
+                    &["updateStrategy", "rollingUpdate", "maxUnavailable"],
+                    json!(1),
+                );
+                default_at(spec, &["updateStrategy", "rollingUpdate", "maxSurge"], json!(0));
+            }
+            default_at(spec, &["revisionHistoryLimit"], json!(10));
+        }
+        _ => return,
+    }
+    if let Some(template) = spec.get_mut("template").filter(|t| t.is_object()) {
+        pod_template_defaults(template);
+    }
+}
+
+/// The defaults of a pod template (`SetDefaults_PodSpec`, `_Container`, `_Probe`…): what a
+/// client reads back after applying a template that left them out.
+pub(crate) fn pod_template_defaults(template: &mut Value) {
+    let Some(spec) = template.get_mut("spec").filter(|s| s.is_object()) else {
+        return;
+    };
+    default_at(spec, &["restartPolicy"], json!("Always"));
+    default_at(spec, &["terminationGracePeriodSeconds"], json!(30));
+    default_at(spec, &["dnsPolicy"], json!("ClusterFirst"));
+    default_at(spec, &["securityContext"], json!({}));
+    default_at(spec, &["schedulerName"], json!("default-scheduler"));
+    container_defaults(template);
+}
+
+/// The defaults of a pod template's containers alone: a container list is one field to server-side
+/// apply here, so an applied list is compared with the stored one as the API server would have
+/// stored it.
+pub(crate) fn container_defaults(template: &mut Value) {
+    for list in ["initContainers", "containers"] {
+        let Some(containers) = template
+            .get_mut("spec")
+            .and_then(|s| s.get_mut(list))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for c in containers.iter_mut().filter(|c| c.is_object()) {
+            let image = c["image"].as_str().unwrap_or_default();
+            let last = image.rsplit('/').next().unwrap_or(image);
+            let latest = !image.contains('@') && last.split_once(':').is_none_or(|(_, tag)| tag == "latest");
+            default_at(
+                c,
+                &["imagePullPolicy"],
+                json!(if latest { "Always" } else { "IfNotPresent" }),
+            );
+            default_at(c, &["terminationMessagePath"], json!("/dev/termination-log"));
+            default_at(c, &["terminationMessagePolicy"], json!("File"));
+            default_at(c, &["resources"], json!({}));
+            for port in c
+                .get_mut("ports")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if port.is_object() {
+                    default_at(port, &["protocol"], json!("TCP"));
+                }
+            }
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                let Some(p) = c.get_mut(probe).filter(|p| p.is_object()) else {
+                    continue;
+                };
+                default_at(p, &["timeoutSeconds"], json!(1));
+                default_at(p, &["periodSeconds"], json!(10));
+                default_at(p, &["successThreshold"], json!(1));
+                default_at(p, &["failureThreshold"], json!(3));
+                if p["httpGet"].is_object() {
+                    default_at(p, &["httpGet", "scheme"], json!("HTTP"));
+                }
+            }
+        }
     }
 }
 

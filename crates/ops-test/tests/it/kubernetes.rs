@@ -94,9 +94,15 @@ fn kubectl_rollout(kube: &KubeSim, kubectl: &Kubectl, image: &str) -> Said {
 
 /// kubectl's last word agrees with [`kubectl_rollout_status`] on the stored Deployment.
 fn assert_agrees(kube: &KubeSim, said: &Said) {
+    assert_agrees_on(kube, "deployments", "web", said);
+}
+
+/// kubectl's last word agrees with [`kubectl_rollout_status`] on a stored workload: done, failed,
+/// or (when kubectl gave up at its `--timeout`) still waiting, with the same words.
+fn assert_agrees_on(kube: &KubeSim, resource: &str, name: &str, said: &Said) {
     let stored = kube
-        .with(|s| s.get("deployments", "default", "web"))
-        .expect("the deployment is stored");
+        .with(|s| s.get(resource, "default", name))
+        .expect("the workload is stored");
     match kubectl_rollout_status(&stored) {
         Rollout::Done(line) => {
             assert_eq!(said.code, Some(0), "{said:?}");
@@ -107,7 +113,12 @@ fn assert_agrees(kube: &KubeSim, said: &Said) {
             assert_eq!(said.stderr.trim(), format!("error: {line}"), "{said:?}");
         }
         Rollout::Waiting(line) => {
-            panic!("kubectl stopped while the rollout is still going ({line}): {said:?}")
+            assert_eq!(
+                (said.code, said.stderr.trim()),
+                (Some(1), "error: timed out waiting for the condition"),
+                "kubectl stopped while the rollout is still going ({line}): {said:?}"
+            );
+            assert_eq!(said.stdout.lines().last(), Some(line.as_str()), "{said:?}");
         }
     }
 }
@@ -215,6 +226,250 @@ fn kubectl_rollout_status_fails_at_the_progress_deadline_when_pods_cannot_be_sch
                 .unwrap()
         )
     );
+}
+
+fn statefulset_yaml(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  replicas: 3\n  \
+         selector:\n    matchLabels: {{app: db}}\n  template:\n    metadata:\n      labels: {{app: db}}\n    spec:\n      \
+         containers:\n      - name: db\n        image: {image}\n        ports: [{{containerPort: 5432}}]\n"
+    )
+}
+
+fn daemonset_yaml(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector:\n    matchLabels: {{app: agent}}\n  \
+         template:\n    metadata:\n      labels: {{app: agent}}\n    spec:\n      containers:\n      \
+         - name: agent\n        image: {image}\n"
+    )
+}
+
+/// `kubectl apply --server-side` of a manifest, which must succeed with `expected` on stdout.
+fn kubectl_apply(kubectl: &Kubectl, name: &str, text: &str, expected: &str) {
+    let manifest = kubectl.file(name, text);
+    let applied = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(
+        (applied.code, applied.stdout.trim()),
+        (Some(0), expected),
+        "{applied:?}"
+    );
+}
+
+/// Pods by name, with the label given.
+fn pods_labelled(kube: &KubeSim, key: &str) -> Vec<(String, String)> {
+    kube.with(|s| s.list("pods", "default"))
+        .iter()
+        .map(|p| {
+            (
+                p["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                p["metadata"]["labels"][key]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kubectl_sees_a_statefulset_roll_out_wait_on_a_crash_loop_and_roll_back_once_the_stuck_pod_goes() {
+    let kube = KubeSim::start();
+    kube.with(|s| s.script_image("registry.example/db:bad", Fate::CrashLoop));
+    let kubectl = Kubectl::new(&kube.url());
+    kubectl_apply(
+        &kubectl,
+        "db.yaml",
+        &statefulset_yaml("registry.example/db:v1"),
+        "statefulset.apps/db serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "statefulset/db", "--timeout=300s"]);
+    // What kubectl says of a StatefulSet whose partition the API server defaulted to 0.
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("partitioned roll out complete: 3 new pods have been updated..."),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "statefulsets", "db", &said);
+    let sts = kube.with(|s| s.get("statefulsets", "default", "db")).unwrap();
+    let first = sts["status"]["updateRevision"].as_str().unwrap().to_owned();
+    assert_eq!(sts["status"]["currentRevision"], json!(first));
+    assert!(first.starts_with("db-"), "{first}");
+    let revision_of = |kube: &KubeSim| pods_labelled(kube, "controller-revision-hash");
+    assert_eq!(
+        revision_of(&kube),
+        [0, 1, 2].map(|i| (format!("db-{i}"), first.clone()))
+    );
+    let pod = kube.with(|s| s.get("pods", "default", "db-1")).unwrap();
+    assert_eq!(
+        pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"],
+        "db-1"
+    );
+    assert_eq!(pod["metadata"]["ownerReferences"][0]["kind"], "StatefulSet");
+    assert_eq!(
+        pod["metadata"]["ownerReferences"][0]["uid"],
+        sts["metadata"]["uid"]
+    );
+    assert_eq!(
+        (&pod["spec"]["hostname"], &pod["spec"]["subdomain"]),
+        (&json!("db-1"), &json!("db"))
+    );
+
+    // A crash loop: the highest ordinal is replaced, never becomes ready, and the rollout stops
+    // there; StatefulSets have no progress deadline, so kubectl waits until its own timeout.
+    kubectl_apply(
+        &kubectl,
+        "db.yaml",
+        &statefulset_yaml("registry.example/db:bad"),
+        "statefulset.apps/db serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "statefulset/db", "--timeout=4s"]);
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("Waiting for 1 pods to be ready..."),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "statefulsets", "db", &said);
+    let sts = kube.with(|s| s.get("statefulsets", "default", "db")).unwrap();
+    let bad = sts["status"]["updateRevision"].as_str().unwrap().to_owned();
+    assert_eq!(sts["status"]["currentRevision"], json!(first));
+    assert_eq!(
+        revision_of(&kube),
+        [("db-0", &first), ("db-1", &first), ("db-2", &bad)].map(|(p, r)| (p.to_owned(), r.clone()))
+    );
+    let reason = kube.with(|s| s.get("pods", "default", "db-2")).unwrap()["status"]["containerStatuses"][0]["state"]
+        ["waiting"]["reason"]
+        .clone();
+    assert_eq!(reason, "CrashLoopBackOff");
+
+    // Back to the first template: the update revision is the first one again, but the broken pod
+    // holds the rollout until it is deleted (Kubernetes' "forced rollback").
+    kubectl_apply(
+        &kubectl,
+        "db.yaml",
+        &statefulset_yaml("registry.example/db:v1"),
+        "statefulset.apps/db serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "statefulset/db", "--timeout=3s"]);
+    assert_agrees_on(&kube, "statefulsets", "db", &said);
+    let sts = kube.with(|s| s.get("statefulsets", "default", "db")).unwrap();
+    assert_eq!(sts["status"]["updateRevision"], json!(first));
+    assert_eq!(revision_of(&kube)[2], ("db-2".to_owned(), bad));
+    let deleted = kubectl.run(&["delete", "pod", "db-2", "--wait=false"]);
+    assert_eq!(
+        (deleted.code, deleted.stdout.trim()),
+        (Some(0), "pod \"db-2\" deleted"),
+        "{deleted:?}"
+    );
+    let said = kubectl.run(&["rollout", "status", "statefulset/db", "--timeout=300s"]);
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("partitioned roll out complete: 3 new pods have been updated..."),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "statefulsets", "db", &said);
+    assert_eq!(
+        revision_of(&kube),
+        [0, 1, 2].map(|i| (format!("db-{i}"), first.clone()))
+    );
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[test]
+fn kubectl_sees_a_daemonset_roll_out_node_by_node_and_wait_on_a_crash_loop() {
+    let kube = KubeSim::start();
+    kube.with(|s| {
+        s.set_nodes(3);
+        s.script_image("registry.example/agent:bad", Fate::CrashLoop);
+    });
+    let kubectl = Kubectl::new(&kube.url());
+    kubectl_apply(
+        &kubectl,
+        "agent.yaml",
+        &daemonset_yaml("registry.example/agent:v1"),
+        "daemonset.apps/agent serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "daemonset/agent", "--timeout=300s"]);
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("daemon set \"agent\" successfully rolled out"),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "daemonsets", "agent", &said);
+    let pods = kube.with(|s| s.list("pods", "default"));
+    let mut nodes: Vec<&str> = pods
+        .iter()
+        .map(|p| p["spec"]["nodeName"].as_str().unwrap())
+        .collect();
+    nodes.sort_unstable();
+    assert_eq!(nodes, ["sim-node-1", "sim-node-2", "sim-node-3"]);
+    let first = pods[0]["metadata"]["labels"]["controller-revision-hash"].clone();
+    for pod in &pods {
+        assert_eq!(
+            pod["metadata"]["labels"]["controller-revision-hash"], first,
+            "{pod:#}"
+        );
+        assert_eq!(
+            pod["metadata"]["labels"]["pod-template-generation"], "1",
+            "{pod:#}"
+        );
+        assert_eq!(pod["metadata"]["ownerReferences"][0]["kind"], "DaemonSet");
+    }
+
+    // One node at a time: the first new pod crash-loops, and the other two keep their old pods.
+    kubectl_apply(
+        &kubectl,
+        "agent.yaml",
+        &daemonset_yaml("registry.example/agent:bad"),
+        "daemonset.apps/agent serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "daemonset/agent", "--timeout=4s"]);
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("Waiting for daemon set \"agent\" rollout to finish: 1 out of 3 new pods have been updated..."),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "daemonsets", "agent", &said);
+    let ds = kube.with(|s| s.get("daemonsets", "default", "agent")).unwrap();
+    assert_eq!(
+        (
+            &ds["status"]["numberAvailable"],
+            &ds["status"]["numberUnavailable"]
+        ),
+        (&json!(2), &json!(1)),
+        "{:#}",
+        ds["status"]
+    );
+    let generations = pods_labelled(&kube, "pod-template-generation");
+    assert_eq!(
+        generations.iter().filter(|(_, g)| g == "2").count(),
+        1,
+        "{generations:?}"
+    );
+
+    // Back to the first template: the broken pod is old now and not available, so it is replaced.
+    kubectl_apply(
+        &kubectl,
+        "agent.yaml",
+        &daemonset_yaml("registry.example/agent:v1"),
+        "daemonset.apps/agent serverside-applied",
+    );
+    let said = kubectl.run(&["rollout", "status", "daemonset/agent", "--timeout=300s"]);
+    assert_eq!(
+        said.stdout.lines().last(),
+        Some("daemon set \"agent\" successfully rolled out"),
+        "{said:?}"
+    );
+    assert_agrees_on(&kube, "daemonsets", "agent", &said);
+    let hashes = pods_labelled(&kube, "controller-revision-hash");
+    assert!(hashes.iter().all(|(_, h)| json!(h) == first), "{hashes:?}");
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
 }
 
 // ---- the API over HTTP ----
@@ -983,6 +1238,170 @@ async fn revisions_are_annotated_as_the_deployment_controller_does() {
     kube.with(|s| s.advance(1));
     let d = kube.with(|s| s.get("deployments", "default", "web")).unwrap();
     assert_eq!(revision(&d), json!("3"));
+    assert!(kube.with(|s| s.violations()).is_empty());
+}
+
+fn statefulset(image: &str, replicas: u32) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"serviceName": "db", "replicas": replicas, "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "db", "image": image}]}}}})
+}
+
+const STS: &str = "/apis/apps/v1/namespaces/default/statefulsets";
+
+#[tokio::test]
+async fn a_statefulset_makes_its_pods_in_order_and_updates_them_from_the_highest_ordinal() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| {
+        s.set_seconds_per_request(0);
+        s.script_image("postgres", Fate::Healthy { ready_after: 1 });
+    });
+    let url = kube.url();
+    let path = format!("{STS}/db");
+    let (code, created) = apply(&url, &path, "ci", false, &statefulset("postgres:16", 3)).await;
+    assert_eq!(code, 201, "{created}");
+    // What the API server fills in, and the status of a set no controller has seen yet.
+    assert_eq!(created["spec"]["podManagementPolicy"], "OrderedReady");
+    assert_eq!(
+        created["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+    );
+    assert_eq!(created["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    assert_eq!(
+        created["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+        "IfNotPresent"
+    );
+    assert_eq!(created["status"], json!({"replicas": 0, "availableReplicas": 0}));
+    let names = |kube: &KubeSim| -> Vec<String> {
+        kube.with(|s| s.list("pods", "default"))
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // One pod at a time, each once the one before is ready (ready once it is 2 s old).
+    kube.with(|s| s.advance(1));
+    assert_eq!(names(&kube), ["db-0"]);
+    kube.with(|s| s.advance(1));
+    assert_eq!(names(&kube), ["db-0"]);
+    kube.with(|s| s.advance(1));
+    assert_eq!(names(&kube), ["db-0", "db-1"]);
+    kube.with(|s| s.advance(8));
+    let (_, sts) = get(&format!("{url}{path}/status"), "t").await;
+    let first = sts["status"]["updateRevision"].clone();
+    assert_eq!(
+        sts["status"],
+        json!({"observedGeneration": 1, "replicas": 3, "readyReplicas": 3, "currentReplicas": 3,
+            "updatedReplicas": 3, "availableReplicas": 3, "collisionCount": 0,
+            "currentRevision": first, "updateRevision": first})
+    );
+
+    // An update: db-2 first, then db-1 once db-2 is ready, then db-0.
+    apply(&url, &path, "ci", false, &statefulset("postgres:17", 3)).await;
+    kube.with(|s| s.advance(1));
+    assert_eq!(names(&kube), ["db-0", "db-1"], "db-2 is deleted first");
+    let sts = kube.with(|s| s.get("statefulsets", "default", "db")).unwrap();
+    let second = sts["status"]["updateRevision"].clone();
+    assert_ne!(second, first);
+    assert_eq!(sts["status"]["currentRevision"], first);
+    kube.with(|s| s.advance(1));
+    let revision = |pod: &str| {
+        kube.with(|s| s.get("pods", "default", pod))
+            .map(|p| p["metadata"]["labels"]["controller-revision-hash"].clone())
+    };
+    assert_eq!(revision("db-2"), Some(second.clone()));
+    assert_eq!(revision("db-1"), Some(first.clone()));
+    kube.with(|s| s.advance(20));
+    let sts = kube.with(|s| s.get("statefulsets", "default", "db")).unwrap();
+    assert_eq!(sts["status"]["currentRevision"], second, "{:#}", sts["status"]);
+    assert!(matches!(kubectl_rollout_status(&sts), Rollout::Done(_)));
+
+    // A pod deleted through the API comes back under the same name.
+    let (code, deleted) = call(
+        Method::DELETE,
+        &format!("{url}/api/v1/namespaces/default/pods/db-1"),
+        "t",
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{deleted}");
+    assert_eq!(deleted["kind"], "Pod");
+    assert!(deleted["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(names(&kube), ["db-0", "db-2"]);
+    kube.with(|s| s.advance(1));
+    assert_eq!(names(&kube), ["db-0", "db-1", "db-2"]);
+    let events = kube.with(|s| s.list("events", "default"));
+    let said: Vec<&str> = events
+        .iter()
+        .filter(|e| e["involvedObject"]["kind"] == "StatefulSet")
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        said.first(),
+        Some(&"create Pod db-0 in StatefulSet db successful")
+    );
+    assert!(
+        said.contains(&"delete Pod db-2 in StatefulSet db successful"),
+        "{said:?}"
+    );
+
+    // Scaling down takes the highest ordinals away; deleting the set takes its pods.
+    apply(&url, &path, "ci", false, &statefulset("postgres:17", 1)).await;
+    kube.with(|s| s.advance(3));
+    assert_eq!(names(&kube), ["db-0"]);
+    let (code, _) = call(Method::DELETE, &format!("{url}{path}"), "t", None).await;
+    assert_eq!(code, 200);
+    assert!(names(&kube).is_empty());
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn a_daemonset_follows_the_nodes() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+            "template": {"metadata": {"labels": {"app": "agent"}},
+                "spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v1"}]}}}});
+    let path = "/apis/apps/v1/namespaces/default/daemonsets/agent";
+    let (code, created) = apply(&url, path, "ci", false, &ds).await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(
+        created["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}})
+    );
+    assert_eq!(
+        created["metadata"]["annotations"]["deprecated.daemonset.template.generation"],
+        "1"
+    );
+    let nodes = |kube: &KubeSim| -> Vec<String> {
+        let mut n: Vec<String> = kube
+            .with(|s| s.list("pods", "default"))
+            .iter()
+            .map(|p| p["spec"]["nodeName"].as_str().unwrap().to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    kube.with(|s| s.advance(1));
+    assert_eq!(nodes(&kube), ["sim-node-1", "sim-node-2"]);
+    let ds_now = kube.with(|s| s.get("daemonsets", "default", "agent")).unwrap();
+    // Nothing is available yet: the counters Go leaves out at zero are left out.
+    assert_eq!(
+        ds_now["status"],
+        json!({"observedGeneration": 1, "desiredNumberScheduled": 2, "currentNumberScheduled": 2,
+            "numberMisscheduled": 0, "numberReady": 0, "updatedNumberScheduled": 2, "numberUnavailable": 2})
+    );
+    kube.with(|s| s.set_nodes(3));
+    kube.with(|s| s.advance(4));
+    assert_eq!(nodes(&kube), ["sim-node-1", "sim-node-2", "sim-node-3"]);
+    let ds_now = kube.with(|s| s.get("daemonsets", "default", "agent")).unwrap();
+    assert_eq!(ds_now["status"]["numberAvailable"], 3, "{:#}", ds_now["status"]);
+    kube.with(|s| s.set_nodes(1));
+    kube.with(|s| s.advance(1));
+    assert_eq!(nodes(&kube), ["sim-node-1"]);
     assert!(kube.with(|s| s.violations()).is_empty());
 }
 

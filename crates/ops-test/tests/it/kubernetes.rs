@@ -1108,6 +1108,39 @@ async fn failing_pods_leave_events_and_logs() {
     );
 }
 
+/// Regression: an empty log (a container that wrote nothing) was reported as a contract violation
+/// ("documents a JSON body; got none"), though the description's body is a string, empty here.
+#[tokio::test]
+async fn an_empty_log_is_an_empty_answer_within_the_description() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| s.set_seconds_per_request(0));
+    let url = kube.url();
+    apply(
+        &url,
+        &format!("{DEPLOY}/web"),
+        "ci",
+        false,
+        &deployment("nginx:1.27"),
+    )
+    .await;
+    kube.with(|s| s.advance(3));
+    let name = kube.with(|s| s.list("pods", "default"))[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = client()
+        .get(format!(
+            "{url}/api/v1/namespaces/default/pods/{name}/log?tailLines=20"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().await.unwrap(), "");
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
 #[tokio::test]
 async fn a_rollout_replaces_old_pods_only_as_new_ones_become_ready() {
     let kube = KubeSim::spawn();

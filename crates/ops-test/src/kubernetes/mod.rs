@@ -12,30 +12,43 @@
 //! ```
 //!
 //! What it keeps: namespaces; Deployments → ReplicaSets (one per pod template, named and labelled
-//! by its `pod-template-hash`) → Pods; ConfigMaps, Secrets, Services, Leases and Events. What a
-//! test scripts is the [`Fate`] of the pods a Deployment creates, per Deployment or per image:
-//! healthy after some seconds, image pull back-off, crash loop, crash after being ready, a
-//! container config error, unschedulable. A virtual clock ([`KubeState::advance`], one second a
-//! step, and by default one second per request) drives the pods and the Deployment controller:
-//! `generation` / `observedGeneration`, the status counters, the `Progressing` condition with
-//! `NewReplicaSetAvailable` or `ProgressDeadlineExceeded`, and `Available`.
+//! by its `pod-template-hash`, with the revision annotations the Deployment controller writes) →
+//! Pods; StatefulSets → Pods `<name>-0…` (labelled with their `controller-revision-hash`);
+//! DaemonSets → one Pod per node ([`KubeState::set_nodes`], 2 by default); ConfigMaps, Secrets,
+//! Services, Leases and Events. What a test scripts is the [`Fate`] of the pods a workload creates,
+//! per workload name ([`KubeState::script_workload`]) or per image: healthy after some seconds,
+//! image pull back-off, crash loop, crash after being ready, a container config error,
+//! unschedulable. A virtual clock ([`KubeState::advance`], one second a step, and by default one
+//! second per request) drives the pods and the controllers: `generation` / `observedGeneration`,
+//! the status counters, the Deployment's `Progressing` condition with `NewReplicaSetAvailable` or
+//! `ProgressDeadlineExceeded`, and `Available`; a StatefulSet's `currentRevision` /
+//! `updateRevision`; a DaemonSet's scheduled, updated and available counts.
 //!
 //! The API: discovery (`/api`, `/apis`, the resource lists, `/version`, the OpenAPI v3 index and
 //! documents kubectl asks for), GET and LIST with label and field selectors, WATCH (`?watch=1`,
 //! newline-delimited JSON events from a `resourceVersion`), POST, PUT (a stale `resourceVersion`
 //! gets 409), server-side apply (`PATCH` with `application/apply-patch+yaml`, `fieldManager`,
-//! `force`, conflicts between field managers), JSON merge patches (a strategic merge patch is
-//! treated as one), DELETE, pod logs (`/log?tailLines=`), and SelfSubjectAccessReviews answered
-//! from a table of denied verbs ([`KubeState::deny`]) that requests are held to as well.
+//! `force`, field ownership and conflicts between managers), JSON merge patches (a strategic merge
+//! patch is treated as one), DELETE (a workload's ReplicaSets and Pods go with it; a pod deleted
+//! alone is made again by its controller), `?dryRun=All` on every write (validation, admission and
+//! conflicts run, nothing is kept), pod logs (`/log?tailLines=`), the workloads' `/status`, and
+//! SelfSubjectAccessReviews answered from a table of denied verbs ([`KubeState::deny`]) that
+//! requests are held to as well. Writes get the defaults the API server fills (a workload's
+//! strategy, a pod template's `restartPolicy`, a container's `imagePullPolicy`…), and a write that
+//! changes nothing is not written.
 //!
 //! Fidelity, honestly: a watch answers at once with what happened since the `resourceVersion`
 //! it names (or a bookmark when nothing did) and ends, so a client watches again — client-go's
-//! reflector does so without complaint, and its client-side rate limit paces it; the rolling
-//! update starts all new pods at once and scales old ReplicaSets down as new pods become
-//! available (no `maxSurge` arithmetic); server-side apply merges maps and replaces lists
-//! (no list-map merge keys); a strategic merge patch is a JSON merge patch. Every request is held
-//! to the official description as written ([`contract`]), and every answer is checked against it
-//! ([`KubeState::violations`]).
+//! reflector does so without complaint, and its client-side rate limit paces it; a Deployment's
+//! rolling update starts all new pods at once and scales old ReplicaSets down as new pods become
+//! available (no `maxSurge` arithmetic); pods go at once when deleted (no grace period, no
+//! `Terminating`); `minReadySeconds` is not counted (ready is available); a StatefulSet's
+//! `volumeClaimTemplates` make no PersistentVolumeClaims, a DaemonSet's `maxSurge` is taken as 0,
+//! and nodes have no taints, so every DaemonSet runs everywhere; ControllerRevisions, nodes and
+//! the `scale` subresources are not served; server-side apply tracks ownership per map key and
+//! replaces lists whole (no list-map merge keys: a container's `env` is part of the `containers`
+//! list). Every request is held to the official description as written ([`contract`]), and every
+//! answer is checked against it ([`KubeState::violations`]).
 //!
 //! [kubectl]: https://kubernetes.io/docs/reference/kubectl/
 

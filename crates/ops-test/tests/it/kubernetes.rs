@@ -281,6 +281,21 @@ fn kubectl_sees_a_statefulset_roll_out_wait_on_a_crash_loop_and_roll_back_once_t
     let kube = KubeSim::start();
     kube.with(|s| s.script_image("registry.example/db:bad", Fate::CrashLoop));
     let kubectl = Kubectl::new(&kube.url());
+    // A server-side dry run (what `kubectl diff` sends too) stores nothing.
+    let manifest = kubectl.file("db.yaml", &statefulset_yaml("registry.example/db:v1"));
+    let dry = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(
+        (dry.code, dry.stdout.trim()),
+        (Some(0), "statefulset.apps/db serverside-applied (server dry run)"),
+        "{dry:?}"
+    );
+    assert!(kube.with(|s| s.get("statefulsets", "default", "db")).is_none());
     kubectl_apply(
         &kubectl,
         "db.yaml",

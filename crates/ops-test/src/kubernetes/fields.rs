@@ -329,6 +329,49 @@ pub(crate) fn managed_fields(owners: &Owners, api_version: &str) -> Value {
     json!(entries)
 }
 
+/// Owners from `managedFields` a client wrote: entries read back as [`managed_fields`] writes
+/// them (a list item's own keys, `k:…` and `v:…`, stand for the whole list, which is one field
+/// here). An entry with no manager and no fields, as in `[{}]`, owns nothing, which clears them.
+pub(crate) fn parse_managed_fields(entries: &[Value]) -> Owners {
+    fn walk(node: &Value, path: &mut Path, out: &mut BTreeSet<Path>) {
+        let children: Vec<(&str, &Value)> = node
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| k.strip_prefix("f:").map(|k| (k, v)))
+            .collect();
+        if children.is_empty() {
+            if !path.is_empty() {
+                out.insert(path.clone());
+            }
+            return;
+        }
+        for (key, child) in children {
+            path.push(key.to_owned());
+            walk(child, path, out);
+            path.pop();
+        }
+    }
+    let mut owners = Owners::new();
+    for entry in entries {
+        let mut paths = BTreeSet::new();
+        walk(&entry["fieldsV1"], &mut Vec::new(), &mut paths);
+        if paths.is_empty() {
+            continue;
+        }
+        let name = entry["manager"].as_str().unwrap_or_default();
+        let manager = if entry["operation"] == "Apply" {
+            Manager::apply(name)
+        } else {
+            Manager::update(name)
+        };
+        let owned = owners.entry(manager).or_default();
+        owned.paths.extend(paths);
+        owned.time = entry["time"].as_str().unwrap_or_default().to_owned();
+    }
+    owners
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,6 +489,27 @@ mod tests {
         without["spec"].as_object_mut().unwrap().remove("replicas");
         let (v2, _) = apply(Some(&scaled), &owners, "ci", &without, false, "t").unwrap();
         assert_eq!(v2["spec"]["replicas"], 5);
+    }
+
+    #[test]
+    fn managed_fields_read_back_as_written() {
+        let applied =
+            json!({"metadata": {"name": "web", "labels": {"app": "web"}}, "data": {"a": "1", "b": "2"}});
+        let (v1, owners) = apply(None, &Owners::new(), "ci", &applied, false, "t").unwrap();
+        let mut edited = v1.clone();
+        edited["data"]["b"] = json!("3");
+        let owners = update(Some(&v1), &edited, &owners, "kubectl-edit", "t");
+        let written = managed_fields(&owners, "v1");
+        assert_eq!(parse_managed_fields(written.as_array().unwrap()), owners);
+        // A list item's keys stand for the list; `[{}]` clears.
+        let real = json!([{"manager": "m", "operation": "Update", "time": "t", "fieldsV1":
+            {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {}}}}}}]);
+        let parsed = parse_managed_fields(real.as_array().unwrap());
+        assert_eq!(
+            parsed[&Manager::update("m")].paths,
+            [path(".spec.containers")].into()
+        );
+        assert!(parse_managed_fields(&[json!({})]).is_empty());
     }
 
     #[test]

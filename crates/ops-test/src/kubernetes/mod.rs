@@ -29,7 +29,7 @@
 //! newline-delimited JSON events from a `resourceVersion`), POST, PUT (a stale `resourceVersion`
 //! gets 409), server-side apply (`PATCH` with `application/apply-patch+yaml`, `fieldManager`,
 //! `force`, field ownership and conflicts between managers), JSON merge patches (a strategic merge
-//! patch is treated as one), DELETE (a workload's ReplicaSets and Pods go with it; a pod deleted
+//! patch is treated as one) and JSON patches, DELETE (a workload's ReplicaSets and Pods go with it; a pod deleted
 //! alone is made again by its controller), `?dryRun=All` on every write (validation, admission and
 //! conflicts run, nothing is kept), pod logs (`/log?tailLines=`), the workloads' `/status`, and
 //! SelfSubjectAccessReviews answered from a table of denied verbs ([`KubeState::deny`]) that

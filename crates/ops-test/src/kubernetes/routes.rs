@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::contract;
 use super::fields::{self, Owners};
 use super::store::{
-    Kind, Requirement, WORKLOADS, container_defaults, defaults, fields_match, labels_match, merge_patch,
-    parse_selector, selector_of,
+    Kind, Requirement, WORKLOADS, container_defaults, defaults, fields_match, json_patch, labels_match,
+    merge_patch, parse_selector, selector_of,
 };
 use super::{KubeState, is_watch, status, verb};
 use crate::sim::{Ctx, Reply, Route};
@@ -671,12 +671,29 @@ fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
     };
     match content_type(ctx).as_str() {
         "application/apply-patch+yaml" => apply(state, ctx, kind, (&ns, &name), patch, dry_run),
-        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+        ty @ ("application/merge-patch+json"
+        | "application/strategic-merge-patch+json"
+        | "application/json-patch+json") => {
             let Some(existing) = state.get(kind.resource, &ns, &name) else {
                 return not_found(&kind, &name);
             };
             let mut object = existing.clone();
-            merge_patch(&mut object, &patch);
+            if ty == "application/json-patch+json" {
+                if let Err(e) = json_patch(&mut object, &patch) {
+                    return status(
+                        422,
+                        "Invalid",
+                        "the server rejected our request due to an error in our request",
+                        Some(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": e}]})),
+                    );
+                }
+            } else {
+                merge_patch(&mut object, &patch);
+            }
+            // A patched `resourceVersion` is a precondition, as kubectl's own JSON patches use it.
+            if object["metadata"]["resourceVersion"] != existing["metadata"]["resourceVersion"] {
+                return conflict(&kind, &name);
+            }
             if let Some(r) = admit(state, &kind, &name, &object) {
                 return r;
             }
@@ -692,19 +709,15 @@ fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
             );
             Reply::json(200, &stored)
         }
-        other => status(
+        _ => status(
             415,
             "UnsupportedMediaType",
-            &format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (the stand-in serves all but the first; got `{other}`)"
-            ),
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml",
             None,
         ),
     }
 }
 
-/// Server-side apply: creates or merges, with field ownership per manager; a field another
-/// manager set to a different value is a conflict unless `force=true`.
 /// Server-side apply: creates or merges, with field ownership per manager ([`fields`]); a field
 /// another manager set to a different value is a conflict unless `force=true`. A dry run
 /// answers the same, and keeps neither the object nor the ownership.
@@ -789,7 +802,9 @@ fn update_manager(ctx: &Ctx) -> String {
     }
 }
 
-/// Ownership after a plain write (create, PUT, merge patch) of `object` over `existing`.
+/// Ownership after a plain write (create, PUT, patch) of `object` over `existing`. A write that
+/// sets `managedFields` (to anything but nothing or an empty list) sets the ownership it starts
+/// from, as kubectl does when it moves a client-side apply's fields to server-side apply.
 fn owners_after_update(
     state: &KubeState,
     ctx: &Ctx,
@@ -799,7 +814,13 @@ fn owners_after_update(
     existing: Option<&Value>,
 ) -> Owners {
     let key = (kind.resource, ns.to_owned(), name.to_owned());
-    let owners = state.managers.get(&key).cloned().unwrap_or_default();
+    let current = state.managers.get(&key).cloned().unwrap_or_default();
+    let sent = &object["metadata"]["managedFields"];
+    let stored = existing.map(|e| &e["metadata"]["managedFields"]);
+    let owners = match sent.as_array().filter(|entries| !entries.is_empty()) {
+        Some(entries) if stored != Some(sent) => fields::parse_managed_fields(entries),
+        _ => current,
+    };
     // Compared as it will be stored, defaults filled.
     let mut object = object.clone();
     defaults(kind.kind, &mut object);

@@ -607,6 +607,119 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// JSON patch (RFC 6902): `add`, `remove`, `replace`, `move`, `copy` and `test`, applied in order;
+/// the first that cannot apply stops it with its reason, and `target` is left as it was.
+pub(crate) fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
+    fn tokens(pointer: &str) -> Result<Vec<String>, String> {
+        if pointer.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rest = pointer
+            .strip_prefix('/')
+            .ok_or_else(|| format!("invalid JSON pointer {pointer:?}"))?;
+        Ok(rest
+            .split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect())
+    }
+    fn parent<'a>(doc: &'a mut Value, path: &[String], pointer: &str) -> Result<&'a mut Value, String> {
+        let mut at = doc;
+        for key in path {
+            at = match at {
+                Value::Object(map) => map.get_mut(key),
+                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+                _ => None,
+            }
+            .ok_or_else(|| format!("doc is missing path: {pointer:?}"))?;
+        }
+        Ok(at)
+    }
+    fn add(doc: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+        let path = tokens(pointer)?;
+        let Some((last, up)) = path.split_last() else {
+            *doc = value;
+            return Ok(());
+        };
+        match parent(doc, up, pointer)? {
+            Value::Object(map) => {
+                map.insert(last.clone(), value);
+                Ok(())
+            }
+            Value::Array(items) => {
+                let i = if last == "-" {
+                    items.len()
+                } else {
+                    last.parse::<usize>()
+                        .ok()
+                        .filter(|i| *i <= items.len())
+                        .ok_or_else(|| format!("add operation does not apply: invalid index {last:?}"))?
+                };
+                items.insert(i, value);
+                Ok(())
+            }
+            _ => Err(format!(
+                "add operation does not apply: doc is missing path: {pointer:?}"
+            )),
+        }
+    }
+    fn remove(doc: &mut Value, pointer: &str) -> Result<Value, String> {
+        let path = tokens(pointer)?;
+        let (last, up) = path
+            .split_last()
+            .ok_or_else(|| "remove operation does not apply: the whole document".to_owned())?;
+        let missing = || format!("remove operation does not apply: doc is missing key: {pointer}");
+        match parent(doc, up, pointer)? {
+            Value::Object(map) => map.remove(last).ok_or_else(missing),
+            Value::Array(items) => match last.parse::<usize>() {
+                Ok(i) if i < items.len() => Ok(items.remove(i)),
+                _ => Err(missing()),
+            },
+            _ => Err(missing()),
+        }
+    }
+    fn get<'a>(doc: &'a Value, pointer: &str) -> Result<&'a Value, String> {
+        doc.pointer(pointer)
+            .ok_or_else(|| format!("doc is missing path: {pointer:?}"))
+    }
+    let ops = ops
+        .as_array()
+        .ok_or_else(|| "a JSON patch is a list of operations".to_owned())?;
+    let mut doc = target.clone();
+    for op in ops {
+        let path = op["path"]
+            .as_str()
+            .ok_or_else(|| "an operation without a path".to_owned())?;
+        let from = op["from"].as_str().unwrap_or_default();
+        match op["op"].as_str().unwrap_or_default() {
+            "add" => add(&mut doc, path, op["value"].clone())?,
+            "remove" => {
+                remove(&mut doc, path)?;
+            }
+            "replace" => {
+                remove(&mut doc, path)
+                    .map_err(|_| format!("replace operation does not apply: doc is missing key: {path}"))?;
+                add(&mut doc, path, op["value"].clone())?;
+            }
+            "move" => {
+                let value = remove(&mut doc, from)?;
+                add(&mut doc, path, value)?;
+            }
+            "copy" => {
+                let value = get(&doc, from)?.clone();
+                add(&mut doc, path, value)?;
+            }
+            "test" => {
+                if get(&doc, path)? != &op["value"] {
+                    return Err(format!("testing value {path} failed: test failed"));
+                }
+            }
+            other => return Err(format!("unexpected kind: {other}")),
+        }
+    }
+    *target = doc;
+    Ok(())
+}
+
 /// A stable text of a JSON value (keys sorted), for hashing pod templates.
 pub(crate) fn canonical(value: &Value) -> String {
     match value {
@@ -668,6 +781,32 @@ mod tests {
         let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]});
         merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}, "l": [3]}));
         assert_eq!(target, json!({"a": "z", "c": {"d": "e"}, "l": [3]}));
+    }
+
+    #[test]
+    fn json_patch_follows_rfc_6902() {
+        let mut doc = json!({"metadata": {"labels": {"a/b": "1"}}, "list": [1, 2]});
+        let ops = json!([
+            {"op": "add", "path": "/list/-", "value": 3},
+            {"op": "add", "path": "/list/0", "value": 0},
+            {"op": "replace", "path": "/metadata/labels/a~1b", "value": "2"},
+            {"op": "copy", "from": "/metadata/labels", "path": "/copied"},
+            {"op": "move", "from": "/copied", "path": "/moved"},
+            {"op": "remove", "path": "/list/1"},
+            {"op": "test", "path": "/moved/a~1b", "value": "2"},
+        ]);
+        json_patch(&mut doc, &ops).unwrap();
+        assert_eq!(
+            doc,
+            json!({"metadata": {"labels": {"a/b": "2"}}, "list": [0, 2, 3], "moved": {"a/b": "2"}})
+        );
+        // A failing operation leaves the document as it was.
+        let before = doc.clone();
+        let failing =
+            json!([{"op": "remove", "path": "/list/0"}, {"op": "replace", "path": "/nope", "value": 1}]);
+        assert!(json_patch(&mut doc, &failing).is_err());
+        assert!(json_patch(&mut doc, &json!([{"op": "test", "path": "/list/0", "value": 9}])).is_err());
+        assert_eq!(doc, before);
     }
 
     #[test]

@@ -487,6 +487,64 @@ fn kubectl_sees_a_daemonset_roll_out_node_by_node_and_wait_on_a_crash_loop() {
     assert!(violations.is_empty(), "{violations:#?}");
 }
 
+#[test]
+fn kubectl_moves_a_client_side_apply_to_server_side_apply_and_json_patches() {
+    let kube = KubeSim::start();
+    let kubectl = Kubectl::new(&kube.url());
+    let config = |value: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  GREETING: {value}\n")
+    };
+    let manifest = kubectl.file("cm.yaml", &config("hello"));
+    let created = kubectl.run(&["apply", "-f", manifest.to_str().expect("utf-8 path")]);
+    assert_eq!(created.stdout.trim(), "configmap/web created", "{created:?}");
+    // kubectl's first server-side apply moves the client-side apply's fields to its own manager
+    // with a JSON patch of `managedFields`; without that, the change below would conflict.
+    kubectl_apply(
+        &kubectl,
+        "cm.yaml",
+        &config("hello"),
+        "configmap/web serverside-applied",
+    );
+    kubectl_apply(
+        &kubectl,
+        "cm.yaml",
+        &config("bonjour"),
+        "configmap/web serverside-applied",
+    );
+    let cm = kube.with(|s| s.get("configmaps", "default", "web")).unwrap();
+    assert_eq!(cm["data"]["GREETING"], "bonjour");
+    let managers: Vec<&str> = cm["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["manager"].as_str().unwrap())
+        .collect();
+    assert!(!managers.contains(&"kubectl-client-side-apply"), "{managers:?}");
+
+    let patched = kubectl.run(&[
+        "patch",
+        "configmap",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op": "add", "path": "/data/LEVEL", "value": "debug"}]"#,
+    ]);
+    assert_eq!(patched.stdout.trim(), "configmap/web patched", "{patched:?}");
+    let failed = kubectl.run(&[
+        "patch",
+        "configmap",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op": "test", "path": "/data/LEVEL", "value": "info"}]"#,
+    ]);
+    assert_eq!(failed.code, Some(1), "{failed:?}");
+    let cm = kube.with(|s| s.get("configmaps", "default", "web")).unwrap();
+    assert_eq!(cm["data"], json!({"GREETING": "bonjour", "LEVEL": "debug"}));
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
 // ---- the API over HTTP ----
 
 fn deployment(image: &str) -> Value {
@@ -665,7 +723,7 @@ async fn store_version(url: &str) -> String {
         .to_owned()
 }
 
-async fn send_dry(method: Method, url: &str, content_type: &str, body: &Value) -> (u16, Value) {
+async fn send_body(method: Method, url: &str, content_type: &str, body: &Value) -> (u16, Value) {
     let resp = client()
         .request(method, url)
         .header("content-type", content_type)
@@ -687,7 +745,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
 
     // A create: the object as it would be stored, with a uid but no resourceVersion.
     let before = store_version(&url).await;
-    let (code, created) = send_dry(
+    let (code, created) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ci&dryRun=All"),
         apply_yaml,
@@ -723,7 +781,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
     let before = store_version(&url).await;
 
     // An apply, a merge patch and a PUT: each answers the changed object at the current version.
-    let (code, applied) = send_dry(
+    let (code, applied) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ci&dryRun=All"),
         apply_yaml,
@@ -737,7 +795,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
     );
     assert_eq!(applied["metadata"]["generation"], 2);
     assert_eq!(applied["metadata"]["resourceVersion"], json!(rv));
-    let (code, patched) = send_dry(
+    let (code, patched) = send_body(
         Method::PATCH,
         &format!("{web}?dryRun=All"),
         "application/merge-patch+json",
@@ -750,7 +808,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
     );
     let mut replaced = stored.clone();
     replaced["spec"]["replicas"] = json!(3);
-    let (code, put) = send_dry(
+    let (code, put) = send_body(
         Method::PUT,
         &format!("{web}?dryRun=All"),
         "application/json",
@@ -760,7 +818,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
     assert_eq!((code, &put["spec"]["replicas"]), (200, &json!(3)), "{put}");
     let (code, _) = call(Method::DELETE, &format!("{web}?dryRun=All"), "t", None).await;
     assert_eq!(code, 200);
-    let (code, cm) = send_dry(
+    let (code, cm) = send_body(
         Method::POST,
         &format!("{url}/api/v1/namespaces/default/configmaps?dryRun=All"),
         "application/json",
@@ -792,7 +850,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
     assert!(quiet.lines().all(|l| l.contains("\"BOOKMARK\"")), "{quiet}");
 
     // A forced dry run takes no field: the same manager still conflicts afterwards.
-    let (code, _) = send_dry(
+    let (code, _) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ops&force=true&dryRun=All"),
         apply_yaml,
@@ -813,7 +871,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
         (409, Some("Conflict")),
         "{conflict}"
     );
-    let (code, conflict) = send_dry(
+    let (code, conflict) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ops&dryRun=All"),
         apply_yaml,
@@ -824,7 +882,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
 
     // Admission runs too.
     kube.with(|s| s.reject("Deployment", "web", "spec.replicas: Invalid value: 3: over quota"));
-    let (code, refused) = send_dry(
+    let (code, refused) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ci&dryRun=All"),
         apply_yaml,
@@ -837,7 +895,7 @@ async fn a_dry_run_answers_as_the_write_would_and_keeps_nothing() {
         "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: 3: over quota"
     );
     // `All` is the only dry run there is.
-    let (code, wrong) = send_dry(
+    let (code, wrong) = send_body(
         Method::PATCH,
         &format!("{web}?fieldManager=ci&dryRun=true"),
         apply_yaml,
@@ -1189,6 +1247,58 @@ async fn a_rollout_replaces_old_pods_only_as_new_ones_become_ready() {
         "3"
     );
     assert_eq!(kube.with(|s| s.list("pods", "default")).len(), 2);
+}
+
+#[tokio::test]
+async fn a_patch_that_names_a_stale_resource_version_conflicts() {
+    let kube = KubeSim::spawn();
+    let url = kube.url();
+    let cm = format!("{url}/api/v1/namespaces/default/configmaps");
+    let (code, created) = post(
+        &cm,
+        "t",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web"}, "data": {"a": "1"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let web = format!("{cm}/web");
+    let patch_type = "application/json-patch+json";
+    let ops = json!([
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": rv},
+        {"op": "add", "path": "/data/b", "value": "2"},
+    ]);
+    let (code, patched) = send_body(Method::PATCH, &web, patch_type, &ops).await;
+    assert_eq!(
+        (code, &patched["data"]),
+        (200, &json!({"a": "1", "b": "2"})),
+        "{patched}"
+    );
+    // The same precondition again: the object has moved on since.
+    let ops = json!([
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": rv},
+        {"op": "remove", "path": "/data/a"},
+    ]);
+    let (code, stale) = send_body(Method::PATCH, &web, patch_type, &ops).await;
+    assert_eq!(
+        (code, stale["reason"].as_str()),
+        (409, Some("Conflict")),
+        "{stale}"
+    );
+    let ops = json!([{"op": "remove", "path": "/data/zzz"}]);
+    let (code, missing) = send_body(Method::PATCH, &web, patch_type, &ops).await;
+    assert_eq!(
+        (code, missing["reason"].as_str()),
+        (422, Some("Invalid")),
+        "{missing}"
+    );
+    let data = kube.with(|s| s.get("configmaps", "default", "web")).unwrap()["data"].clone();
+    assert_eq!(data, json!({"a": "1", "b": "2"}));
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
 }
 
 #[tokio::test]

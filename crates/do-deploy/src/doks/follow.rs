@@ -332,6 +332,59 @@ pub async fn observe(
     }
 }
 
+/// A StatefulSet (`OrderedReady`) does not replace a pod of a broken revision that never became
+/// ready, even after its old template is put back (kubernetes#67250): such pods are deleted, and the
+/// controller makes them again from the template now in place. Returns how many were deleted.
+pub async fn unstick(
+    cluster: &Cluster,
+    runner: &Runner,
+    w: &Workload,
+) -> Result<usize, super::cluster::KubeError> {
+    if w.kind != "StatefulSet" {
+        return Ok(0);
+    }
+    let mut seen = None;
+    for _ in 0..20 {
+        let Some(o) = cluster.get(&w.ar, Some(&w.namespace), &w.name).await? else {
+            return Ok(0);
+        };
+        if o["status"]["observedGeneration"].as_i64() >= o["metadata"]["generation"].as_i64() {
+            seen = Some(o);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let Some(obj) = seen else {
+        return Ok(0);
+    };
+    let Some(update) = obj["status"]["updateRevision"].as_str() else {
+        return Ok(0);
+    };
+    let base = selector(&obj);
+    if base.is_empty() {
+        return Ok(0);
+    }
+    let pods = builtin("", "v1", "Pod", "pods");
+    let mut deleted = 0;
+    for p in cluster.list(&pods, &w.namespace, &base).await? {
+        let revision = p
+            .pointer("/metadata/labels/controller-revision-hash")
+            .and_then(Value::as_str);
+        let (ready, _) = rollout::ready_and_restarts(&p);
+        if revision.is_some_and(|r| r != update) && !ready {
+            let name = p["metadata"]["name"].as_str().unwrap_or_default();
+            cluster.delete(&pods, Some(&w.namespace), name).await?;
+            runner.info(&format!(
+                "{}: deleted pod `{name}` of the failed revision (a StatefulSet does not replace a pod that never \
+                 became ready); the controller makes it again from the restored template",
+                w.reference()
+            ));
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
 /// The evidence about a workload that failed: its conditions, the events of it, its ReplicaSets and
 /// new pods, and the last log lines of failing containers. Plain text, not yet masked.
 pub async fn diagnose(cluster: &Cluster, w: &Workload, log_lines: i64) -> String {

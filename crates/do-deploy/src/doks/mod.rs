@@ -342,6 +342,9 @@ fn permissions(items: &[Item], namespace: &str) -> Vec<Permission> {
         if i.object.is_workload() {
             set.insert(("list", String::new(), "pods".to_owned(), o_ns.clone()));
             set.insert(("list", String::new(), "events".to_owned(), o_ns.clone()));
+            if i.object.kind == "StatefulSet" {
+                set.insert(("delete", String::new(), "pods".to_owned(), o_ns.clone()));
+            }
             if i.object.kind == "Deployment" {
                 set.insert(("list", "apps".to_owned(), "replicasets".to_owned(), o_ns.clone()));
             }
@@ -832,6 +835,19 @@ async fn locked(
             ));
         }
     }
+    // Going back to an older release: pods of a broken revision a StatefulSet keeps are replaced.
+    if failure.is_none() && rollback_to.is_some() {
+        for w in &workloads {
+            if let Err(e) = follow::unstick(cluster, runner, w).await {
+                failure = Some(Failure {
+                    reason: format!("replacing the stuck pods of {} failed: {e}", w.reference()),
+                    workload: Some(w.reference()),
+                    cancelled: false,
+                });
+                break;
+            }
+        }
+    }
     // Follow, then observe.
     if failure.is_none() {
         if let Err(f) = follow::wait(
@@ -1045,6 +1061,11 @@ async fn restore(ctx: &Ctx<'_>, access: &mut Access, record: &Record, items: &[I
         .into_iter()
         .filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
         .collect();
+    for w in &workloads {
+        follow::unstick(&cluster, runner, w)
+            .await
+            .map_err(|e| format!("replacing the stuck pods of {} failed: {e}", w.reference()))?;
+    }
     let deadline = Deadline::start(Limit::new("timeout", ctx.args.timeout));
     follow::wait(
         access,

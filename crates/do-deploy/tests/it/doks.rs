@@ -597,3 +597,97 @@ fn kubectl_rollout_status_agrees_with_the_verdict_on_the_same_rollouts() {
         g.clean(&out);
     }
 }
+
+const STATEFUL: &str = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: queue
+spec:
+  replicas: 3
+  serviceName: queue
+  selector:
+    matchLabels: {app: queue}
+  template:
+    metadata:
+      labels: {app: queue}
+    spec:
+      containers:
+        - name: queue
+          image: registry.example/shop/web:dev
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+        - name: agent
+          image: registry.example/shop/web:dev
+";
+
+#[test]
+fn statefulsets_and_daemonsets_are_waited_for_and_rolled_back_whole() {
+    let g = Ground::start();
+    let step = |image: &str| {
+        let s = g.step(image, "one");
+        std::fs::write(s.workspace().join("k8s/workloads.yaml"), STATEFUL).unwrap();
+        s
+    };
+    let out = run(&step(&digest('a')));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    for (resource, name) in [("statefulsets", "queue"), ("daemonsets", "agent")] {
+        let w = g.kube.with(|k| k.get(resource, "shop", name)).unwrap();
+        assert_eq!(
+            w["spec"]["template"]["spec"]["containers"][0]["image"],
+            json!(digest('a')),
+            "{name}"
+        );
+    }
+    assert!(
+        out.stderr.contains("statefulset/queue rolled out")
+            && out.stderr.contains("daemonset/agent rolled out"),
+        "{}",
+        log(&out)
+    );
+    // A release whose pods crash: it fails fast, and every workload goes back, the StatefulSet's
+    // stuck pod included (it is not replaced by the controller on its own).
+    g.kube.with(|k| k.script_image(&digest('b'), Fate::CrashLoop));
+    let out = run(&step(&digest('b')));
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert_eq!(out.outputs["rolled-back"], "true", "{}", log(&out));
+    for (resource, name) in [
+        ("deployments", "web"),
+        ("statefulsets", "queue"),
+        ("daemonsets", "agent"),
+    ] {
+        let w = g.kube.with(|k| k.get(resource, "shop", name)).unwrap();
+        assert_eq!(
+            w["spec"]["template"]["spec"]["containers"][0]["image"],
+            json!(digest('a')),
+            "{name}"
+        );
+    }
+    let pods = g.kube.with(|k| k.list("pods", "shop"));
+    for p in &pods {
+        assert_eq!(
+            p["spec"]["containers"][0]["image"],
+            json!(digest('a')),
+            "{}",
+            p["metadata"]["name"]
+        );
+        assert_eq!(
+            p["status"]["containerStatuses"][0]["ready"],
+            json!(true),
+            "{}",
+            p["metadata"]["name"]
+        );
+    }
+    g.clean(&out);
+}

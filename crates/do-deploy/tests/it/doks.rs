@@ -691,3 +691,120 @@ fn statefulsets_and_daemonsets_are_waited_for_and_rolled_back_whole() {
     }
     g.clean(&out);
 }
+
+#[test]
+fn a_rollback_that_fails_too_is_exit_3_and_says_so_loudly() {
+    let g = Ground::start();
+    assert_eq!(run(&g.step(&digest('a'), "one")).code, Some(0));
+    g.kube
+        .with(|k| k.script_image(&digest('b'), Fate::ImagePullBackOff));
+    // The dry run and the apply of the Deployment go through; writing it back is refused.
+    g.kube
+        .after("PATCH /apis/apps/v1/namespaces/shop/deployments/web", 2, |k| {
+            k.reject(
+                "Deployment",
+                "web",
+                "admission webhook \"policy.example\" denied the request",
+            );
+        });
+    let out = run(&g.step(&digest('b'), "two"));
+    assert_eq!(out.code, Some(3), "{}", log(&out));
+    assert!(out.stderr.contains("AND ITS ROLLBACK FAILED"), "{}", log(&out));
+    assert!(
+        out.stderr.contains("restoring deployment/web failed"),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(out.outputs["rolled-back"], "false");
+    assert!(out.summary.contains("the rollback failed too"), "{}", out.summary);
+    assert!(
+        g.kube
+            .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+            .is_none(),
+        "the Lease is released"
+    );
+    let record = g
+        .kube
+        .with(|k| k.get("secrets", "shop", "ops-actions.release.shop.v2"))
+        .unwrap();
+    assert_eq!(
+        record["metadata"]["labels"]["ops-actions/status"],
+        json!("failed")
+    );
+    g.clean(&out);
+}
+
+/// `scripts/bench-do-deploy-doks`: how long a rollout of a bad image takes to a verdict, do-deploy
+/// next to `kubectl apply --server-side` + `kubectl rollout status`, on the same stand-in, with the
+/// Deployment's default 600 s progress deadline. Time is the stand-in's (one second per request) and
+/// the wall clock.
+#[test]
+#[ignore = "a benchmark: scripts/bench-do-deploy-doks"]
+fn bench_doks_bad_image() {
+    for fate in [Fate::ImagePullBackOff, Fate::CrashLoop] {
+        // do-deploy, without rollback (kubectl has none), polling every 2 s as by default.
+        let g = Ground::with_tokens(Tokens::Open);
+        g.kube.with(|k| k.script_image(REPO, fate.clone()));
+        let (t0, n0, wall) = (
+            g.kube.with(|k| k.now()),
+            g.kube.exchanges().len(),
+            std::time::Instant::now(),
+        );
+        let out = run(&g
+            .step(&digest('a'), "one")
+            .input("rollback", "false")
+            .input("poll-interval", "2s"));
+        assert_eq!(out.code, Some(1), "{}", log(&out));
+        let exchanges = g.kube.exchanges();
+        let applied = exchanges
+            .iter()
+            .position(|e| {
+                e.method == http::Method::PATCH
+                    && e.path.ends_with("/deployments/web")
+                    && !e.query.iter().any(|(k, _)| k == "dryRun")
+            })
+            .unwrap();
+        println!(
+            "do-deploy bench: doks {fate:?}: do-deploy verdict after {} stand-in s, {} requests ({} after the apply), \
+             {:.1} s wall",
+            g.kube.with(|k| k.now()) - t0,
+            exchanges.len() - n0,
+            exchanges.len() - applied - 1,
+            wall.elapsed().as_secs_f64()
+        );
+        // kubectl on a fresh stand-in.
+        let g = Ground::with_tokens(Tokens::Open);
+        g.kube.with(|k| k.script_image(REPO, fate.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.yaml");
+        std::fs::write(
+            &file,
+            MANIFESTS
+                .replace("GREETING_VALUE", "one")
+                .replace("registry.example/shop/web:dev", &digest('a')),
+        )
+        .unwrap();
+        let (t0, n0, wall) = (
+            g.kube.with(|k| k.now()),
+            g.kube.exchanges().len(),
+            std::time::Instant::now(),
+        );
+        let (code, _, err) = kubectl(
+            &g.kube.url(),
+            &["apply", "--server-side", "-f", file.to_str().unwrap()],
+        );
+        assert_eq!(code, Some(0), "{err}");
+        let (code, stdout, stderr) = kubectl(
+            &g.kube.url(),
+            &["rollout", "status", "deployment/web", "--timeout=1h"],
+        );
+        assert_eq!(code, Some(1), "{stdout}{stderr}");
+        println!(
+            "do-deploy bench: doks {fate:?}: kubectl verdict after {} stand-in s, {} requests, {:.1} s wall: {}",
+            g.kube.with(|k| k.now()) - t0,
+            g.kube.exchanges().len() - n0,
+            wall.elapsed().as_secs_f64(),
+            stderr.trim()
+        );
+    }
+}

@@ -445,56 +445,69 @@ async fn deploy(args: &Args, env: &Env, runner: &Runner, plan: Plan) -> Result<E
         Some(Some(r)) => format!("rollback of `{}` to release {r}", plan.app),
         Some(None) => format!("rollback of `{}` to the previous release", plan.app),
     };
-    let lock = match lease::acquire(
-        &cluster,
-        runner,
-        &cancel,
-        &plan.namespace,
-        &plan.app,
-        &identity.describe(),
-        args.lock_stale,
-        Limit::new("lock-timeout", args.lock_timeout),
-        access.watch().ok_or_else(|| Error::Runtime {
-            message: "no client for the cluster".to_owned(),
-            hint: None,
-        })?,
-    )
-    .await
-    {
+    let fresh = access.watch().ok_or_else(|| Error::Runtime {
+        message: "no client for the cluster".to_owned(),
+        hint: None,
+    })?;
+    let who = identity.describe();
+    let take = || {
+        lease::acquire(
+            &cluster,
+            runner,
+            &cancel,
+            &plan.namespace,
+            &plan.app,
+            &who,
+            args.lock_stale,
+            Limit::new("lock-timeout", args.lock_timeout),
+            fresh.clone(),
+        )
+    };
+    let mut taken = take().await;
+    // The namespace does not exist yet: the manifests may create it (then it is applied first, so
+    // the Lease has somewhere to live), or it is a mistake.
+    if let Err(lease::LockError::Api(KubeError::Status { code: 404, .. })) = &taken {
+        let Some(ns) = items
+            .iter()
+            .find(|i| i.object.kind == "Namespace" && i.object.name == plan.namespace)
+        else {
+            return Err(input(
+                format!(
+                    "namespace `{}` does not exist in the cluster (input `namespace`); nothing was changed",
+                    plan.namespace
+                ),
+                Some("create it (`kubectl create namespace …`) or add a Namespace object to `manifests`"),
+            ));
+        };
+        cluster.apply(&ns.ar, &ns.object, false).await.map_err(|e| {
+            kube_error(
+                &format!(
+                    "`{}`: could not create namespace `{}`",
+                    ns.object.source, plan.namespace
+                ),
+                &e,
+                runner,
+            )
+        })?;
+        runner.info(&format!(
+            "created namespace `{}` ({}) first: the deploy lock and the release records live in it",
+            plan.namespace, ns.object.source
+        ));
+        taken = take().await;
+    }
+    let held = |reason: String| Outcome {
+        ending: Ending::Failed { reason },
+        release: String::new(),
+        previous: String::new(),
+        rows: vec![],
+        diagnostics: String::new(),
+    };
+    let lock = match taken {
         Ok(l) => l,
-        Err(lease::LockError::Held(m)) => {
-            let ending = Ending::Failed { reason: m };
-            return report(
-                args,
-                runner,
-                &what,
-                &Outcome {
-                    ending,
-                    release: String::new(),
-                    previous: String::new(),
-                    rows: vec![],
-                    diagnostics: String::new(),
-                },
-            )
-            .await;
-        }
+        Err(lease::LockError::Held(m)) => return report(args, runner, &what, &held(m)).await,
         Err(lease::LockError::Cancelled(sig)) => {
-            let ending = Ending::Failed {
-                reason: format!("cancelled by {sig} while waiting for the deploy lock; nothing was changed"),
-            };
-            return report(
-                args,
-                runner,
-                &what,
-                &Outcome {
-                    ending,
-                    release: String::new(),
-                    previous: String::new(),
-                    rows: vec![],
-                    diagnostics: String::new(),
-                },
-            )
-            .await;
+            let m = format!("cancelled by {sig} while waiting for the deploy lock; nothing was changed");
+            return report(args, runner, &what, &held(m)).await;
         }
         Err(lease::LockError::Api(e)) => {
             return Err(kube_error("could not take the deploy lock (Lease)", &e, runner));

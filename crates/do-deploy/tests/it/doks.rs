@@ -808,3 +808,16 @@ fn bench_doks_bad_image() {
         );
     }
 }
+
+#[test]
+fn a_namespace_that_does_not_exist_is_exit_2_unless_the_manifests_create_it() {
+    let g = Ground::start();
+    let out = run(&g.step(&digest('a'), "one").input("namespace", "nowhere"));
+    assert_eq!(out.code, Some(2), "{}", log(&out));
+    assert!(
+        out.stderr.contains("namespace `nowhere` does not exist"),
+        "{}",
+        log(&out)
+    );
+    g.clean(&out);
+}

@@ -118,7 +118,10 @@ pub enum Action {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "do-deploy", version)]
 pub struct Args {
-    /// DigitalOcean API token (needs the `app` scopes). Masked; never printed.
+    /// DigitalOcean API token (App Platform: the `app` scopes; droplet-compose with `droplet-tag`:
+    /// `droplet:read`, `tag:read`, and with `load-balancer` `load_balancer:read`, `load_balancer:update`; doks with
+    /// `cluster`: `kubernetes:read`,
+    /// `kubernetes:access_cluster`). Masked; never printed.
     #[arg(long, env = "INPUT_TOKEN", value_name = "TOKEN")]
     pub token: Option<Secret>,
 
@@ -145,7 +148,8 @@ pub struct Args {
     #[arg(long = "app-spec", env = "INPUT_APP_SPEC", value_name = "FILE")]
     pub app_spec: Option<PathBuf>,
 
-    /// Name of the app to deploy to (default: `name` in the spec).
+    /// Name of the app to deploy to (default: `name` in the spec). doks: the name of the deploy lock
+    /// and the release records (default: the repository's name).
     #[arg(long = "app-name", env = "INPUT_APP_NAME", value_name = "NAME")]
     pub app_name: Option<String>,
 
@@ -158,7 +162,8 @@ pub struct Args {
     pub project_id: Option<String>,
 
     /// Image per component, one per line: `web=ghcr.io/owner/web@sha256:…` (a digest is preferred; a
-    /// tag works, `latest` gets a warning).
+    /// tag works, `latest` gets a warning). doks: put into every container whose image has that
+    /// repository; each line must match one.
     // A multi-line `--images` is split into lines as the `images` input is.
     #[arg(
         long,
@@ -219,7 +224,8 @@ pub struct Args {
           default_value = "true", value_parser = boolean, action = ArgAction::Set)]
     pub health_check: bool,
 
-    /// On failure, roll back to the previous ACTIVE deployment when ours went live.
+    /// On failure, roll back to the previous ACTIVE deployment when ours went live (doks: restore the
+    /// previous state of every object the deploy changed).
     #[arg(long, env = "INPUT_ROLLBACK", value_name = "BOOL",
           default_value = "true", value_parser = boolean, action = ArgAction::Set)]
     pub rollback: bool,
@@ -247,7 +253,7 @@ pub struct Args {
     #[arg(long = "ttl-days", env = "INPUT_TTL_DAYS", value_name = "DAYS", value_parser = days)]
     pub ttl_days: Option<u32>,
 
-    /// Lines of BUILD and DEPLOY logs to show when a deployment fails.
+    /// Lines of BUILD and DEPLOY logs to show when a deployment fails (doks: of each failing container).
     #[arg(
         long = "log-lines",
         env = "INPUT_LOG_LINES",
@@ -375,7 +381,8 @@ pub struct Args {
     pub health_timeout: Duration,
 
     /// droplet-compose: how long to keep watching the new release after the switch (containers running,
-    /// no restarts, health path 2xx); a failure in that window switches back. `0s` turns it off.
+    /// no restarts, health path 2xx); a failure in that window switches back. doks: how long the new
+    /// pods must stay ready without a restart. `0s` turns it off.
     #[arg(long, env = "INPUT_OBSERVE", value_name = "DURATION", default_value = "30s", value_parser = parse_span)]
     pub observe: Duration,
 
@@ -397,12 +404,13 @@ pub struct Args {
     )]
     pub pre_deploy_service: Option<String>,
 
-    /// droplet-compose: allow `images` with a tag and no digest (a warning instead of an error).
+    /// droplet-compose and doks: allow `images` with a tag and no digest (a warning instead of an error).
     #[arg(long = "allow-mutable-tags", env = "INPUT_ALLOW_MUTABLE_TAGS", value_name = "BOOL",
           default_value = "false", value_parser = boolean, action = ArgAction::Set)]
     pub allow_mutable_tags: bool,
 
-    /// droplet-compose: releases kept on each host for rollback (images of older ones are pruned).
+    /// droplet-compose: releases kept on each host for rollback (images of older ones are pruned). doks:
+    /// release records kept in the namespace.
     #[arg(
         long = "keep-releases",
         env = "INPUT_KEEP_RELEASES",
@@ -420,7 +428,8 @@ pub struct Args {
     )]
     pub state_dir: String,
 
-    /// droplet-compose: the release to roll back to (`action: rollback`; default: the one before the current).
+    /// droplet-compose and doks: the release to roll back to (`action: rollback`; default: the one before
+    /// the current).
     #[arg(long, env = "INPUT_RELEASE", value_name = "ID")]
     pub release: Option<String>,
 
@@ -434,13 +443,13 @@ pub struct Args {
           default_value = "5m", value_parser = parse_duration)]
     pub command_timeout: Duration,
 
-    /// droplet-compose: longest wait for another deploy's lock on the project.
+    /// droplet-compose and doks: longest wait for another deploy's lock.
     #[arg(long = "lock-timeout", env = "INPUT_LOCK_TIMEOUT", value_name = "DURATION",
           default_value = "5m", value_parser = parse_duration)]
     pub lock_timeout: Duration,
 
-    /// droplet-compose: a lock whose holder sent no heartbeat for this long is taken over (its holder
-    /// is named in the log).
+    /// droplet-compose and doks: a lock whose holder sent no heartbeat for this long is taken over (its
+    /// holder is named in the log); doks: the Lease's duration.
     #[arg(long = "lock-stale", env = "INPUT_LOCK_STALE", value_name = "DURATION",
           default_value = "2m", value_parser = parse_duration)]
     pub lock_stale: Duration,

@@ -119,9 +119,9 @@ pub enum Action {
 #[command(name = "do-deploy", version)]
 pub struct Args {
     /// DigitalOcean API token (App Platform: the `app` scopes; droplet-compose with `droplet-tag`:
-    /// `droplet:read`, `tag:read`, and with `load-balancer` `load_balancer:read`, `load_balancer:update`; doks with
-    /// `cluster`: `kubernetes:read`,
-    /// `kubernetes:access_cluster`). Masked; never printed.
+    /// `droplet:read` and `tag:read`, and with `load-balancer` `load_balancer:read` and
+    /// `load_balancer:update`; doks with `cluster`: `kubernetes:read` and `kubernetes:access_cluster`).
+    /// Masked; never printed.
     #[arg(long, env = "INPUT_TOKEN", value_name = "TOKEN")]
     pub token: Option<Secret>,
 

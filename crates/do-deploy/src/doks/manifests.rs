@@ -371,6 +371,18 @@ pub fn repository(reference: &str) -> String {
     normalise(repo)
 }
 
+/// Whether a reference floats: no digest, and the tag is `latest` or missing.
+pub fn floating(reference: &str) -> bool {
+    if reference.contains('@') {
+        return false;
+    }
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    match last.split_once(':') {
+        Some((_, tag)) => tag == "latest",
+        None => true,
+    }
+}
+
 /// Parses the `images` input.
 pub fn images(lines: &[String]) -> Result<Vec<Image>, ManifestError> {
     let mut out: Vec<Image> = Vec::new();
@@ -655,6 +667,13 @@ metadata:
         assert_eq!(repository("ghcr.io/o/web@sha256:abc"), "ghcr.io/o/web");
         assert_eq!(repository("docker.io/library/nginx:1.27"), "nginx");
         assert_eq!(repository("nginx"), "nginx");
+    }
+
+    #[test]
+    fn floating_references_are_latest_or_untagged() {
+        assert!(floating("nginx") && floating("registry.example:5000/web:latest"));
+        assert!(floating("registry.example:5000/web"), "a port is not a tag");
+        assert!(!floating("nginx:1.27") && !floating("ghcr.io/o/web@sha256:abc"));
     }
 
     #[test]

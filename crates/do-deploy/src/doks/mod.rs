@@ -236,11 +236,25 @@ pub fn plan(
     }
     let substitution = manifests::substitute(&mut objects, &images).map_err(|e| input(e.0, None))?;
     for (at, image) in &substitution.untouched {
-        if !image.contains("@sha256:") {
-            runner.warning(&format!(
-                "{at} runs `{image}`, which is not in `images` and not pinned by digest"
+        if image.contains("@sha256:") {
+            continue;
+        }
+        // `:latest` or no tag at all: whatever was pushed last runs, and a rollback cannot bring back
+        // what ran before.
+        if manifests::floating(image) && !args.allow_mutable_tags {
+            return Err(input(
+                format!(
+                    "{at} runs `{image}`, which is not in `images` and is `latest` (or has no tag): what \
+                     runs could not be rolled back"
+                ),
+                Some(
+                    "add it to `images` pinned by digest, pin it in the manifest, or set `allow-mutable-tags: true`",
+                ),
             ));
         }
+        runner.warning(&format!(
+            "{at} runs `{image}`, which is not in `images` and not pinned by digest"
+        ));
     }
     if !objects.iter().any(Object::is_workload) {
         runner.warning(

@@ -89,25 +89,26 @@ fn resources(_: &mut KubeState, ctx: &Ctx) -> Reply {
         "update",
         "watch",
     ];
+    // No `deletecollection` for namespaces, as on a real cluster.
+    let cluster_verbs = ["create", "delete", "get", "list", "patch", "update", "watch"];
     let read_verbs = ["get", "list", "watch"];
     let deletable_verbs = ["delete", "get", "list", "watch"];
     let mut list: Vec<Value> = KINDS
         .iter()
         .filter(|k| k.group == group && k.version == version)
         .map(|k| {
-            let verbs = match (k.writable, k.deletable) {
-                (true, _) => &all_verbs[..],
-                (false, true) => &deletable_verbs[..],
-                (false, false) => &read_verbs[..],
+            let verbs = match (k.writable, k.deletable, k.namespaced) {
+                (true, _, true) => &all_verbs[..],
+                (true, _, false) => &cluster_verbs[..],
+                (false, true, _) => &deletable_verbs[..],
+                (false, false, _) => &read_verbs[..],
             };
-            json!({"name": k.resource, "singularName": k.singular, "namespaced": true, "kind": k.kind,
-                "verbs": verbs, "shortNames": k.short})
+            json!({"name": k.resource, "singularName": k.singular, "namespaced": k.namespaced,
+                "kind": k.kind, "verbs": verbs, "shortNames": k.short})
         })
         .collect();
     match group {
         "" => {
-            list.push(json!({"name": "namespaces", "singularName": "namespace", "namespaced": false,
-                "kind": "Namespace", "verbs": ["get"], "shortNames": ["ns"]}));
             list.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
         }
         "apps" => {

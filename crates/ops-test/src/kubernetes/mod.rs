@@ -11,44 +11,51 @@
 //! // point a client at kube.url() with any bearer token, apply a Deployment, watch it
 //! ```
 //!
-//! What it keeps: namespaces; Deployments → ReplicaSets (one per pod template, named and labelled
-//! by its `pod-template-hash`, with the revision annotations the Deployment controller writes) →
-//! Pods; StatefulSets → Pods `<name>-0…` (labelled with their `controller-revision-hash`);
-//! DaemonSets → one Pod per node ([`KubeState::set_nodes`], 2 by default); ConfigMaps, Secrets,
-//! Services, Leases and Events. What a test scripts is the [`Fate`] of the pods a workload creates,
-//! per workload name ([`KubeState::script_workload`]) or per image: healthy after some seconds,
-//! image pull back-off, crash loop, crash after being ready, a container config error,
-//! unschedulable. A virtual clock ([`KubeState::advance`], one second a step, and by default one
-//! second per request) drives the pods and the controllers: `generation` / `observedGeneration`,
-//! the status counters, the Deployment's `Progressing` condition with `NewReplicaSetAvailable` or
-//! `ProgressDeadlineExceeded`, and `Available`; a StatefulSet's `currentRevision` /
-//! `updateRevision`; a DaemonSet's scheduled, updated and available counts.
+//! What it keeps: Namespaces (`default` and `kube-system` from the start, others from
+//! [`KubeState::add_namespace`] or written by clients); Deployments → ReplicaSets (one per pod
+//! template, named and labelled by its `pod-template-hash`, with the revision annotations the
+//! Deployment controller writes) → Pods; StatefulSets → Pods `<name>-0…` (labelled with their
+//! `controller-revision-hash`); DaemonSets → one Pod per node ([`KubeState::set_nodes`], 2 by
+//! default); ConfigMaps, Secrets, Services, Leases and Events. What a test scripts is the [`Fate`]
+//! of the pods a workload creates, per workload name ([`KubeState::script_workload`]) or per image:
+//! healthy after some seconds, image pull back-off, crash loop, crash after being ready, a
+//! container config error, unschedulable. A virtual clock ([`KubeState::advance`], one second a
+//! step, and by default one second per request) drives the pods and the controllers: `generation` /
+//! `observedGeneration`, the status counters, the Deployment's `Progressing` condition with
+//! `NewReplicaSetAvailable` or `ProgressDeadlineExceeded`, and `Available`; a StatefulSet's
+//! `currentRevision` / `updateRevision`; a DaemonSet's scheduled, updated and available counts.
 //!
 //! The API: discovery (`/api`, `/apis`, the resource lists, `/version`, the OpenAPI v3 index and
 //! documents kubectl asks for), GET and LIST with label and field selectors, WATCH (`?watch=1`,
 //! newline-delimited JSON events from a `resourceVersion`), POST, PUT (a stale `resourceVersion`
 //! gets 409), server-side apply (`PATCH` with `application/apply-patch+yaml`, `fieldManager`,
 //! `force`, field ownership and conflicts between managers), JSON merge patches (a strategic merge
-//! patch is treated as one) and JSON patches, DELETE (a workload's ReplicaSets and Pods go with it; a pod deleted
-//! alone is made again by its controller), `?dryRun=All` on every write (validation, admission and
-//! conflicts run, nothing is kept), pod logs (`/log?tailLines=`), the workloads' `/status`, and
-//! SelfSubjectAccessReviews answered from a table of denied verbs ([`KubeState::deny`]) that
-//! requests are held to as well. Writes get the defaults the API server fills (a workload's
-//! strategy, a pod template's `restartPolicy`, a container's `imagePullPolicy`…), and a write that
-//! changes nothing is not written.
+//! patch is treated as one) and JSON patches, DELETE (a workload's ReplicaSets and Pods go with it;
+//! a pod deleted alone is made again by its controller; a namespace takes everything in it along),
+//! `?dryRun=All` on every write (validation, admission and conflicts run, nothing is kept), pod
+//! logs (`/log?tailLines=`), the workloads' `/status`, and SelfSubjectAccessReviews answered from a
+//! table of denied verbs ([`KubeState::deny`]) that requests are held to as well. Writes get the
+//! defaults the API server fills (a workload's strategy, a pod template's `restartPolicy`, a
+//! container's `imagePullPolicy`…; a Namespace's `kubernetes.io/metadata.name` label, `kubernetes`
+//! finalizer and `Active` phase), and a write that changes nothing is not written. Namespaces are
+//! written as the rest are (the one cluster-scoped kind served); `default`, `kube-system` and
+//! `kube-public` cannot be deleted.
 //!
-//! Fidelity, honestly: a watch answers at once with what happened since the `resourceVersion`
-//! it names (or a bookmark when nothing did) and ends, so a client watches again — client-go's
+//! Fidelity, honestly: a watch answers at once with what happened since the `resourceVersion` it
+//! names (or a bookmark when nothing did) and ends, so a client watches again — client-go's
 //! reflector does so without complaint, and its client-side rate limit paces it; a Deployment's
 //! rolling update starts all new pods at once and scales old ReplicaSets down as new pods become
 //! available (no `maxSurge` arithmetic); pods go at once when deleted (no grace period, no
-//! `Terminating`); `minReadySeconds` is not counted (ready is available); a StatefulSet's
-//! `volumeClaimTemplates` make no PersistentVolumeClaims, a DaemonSet's `maxSurge` is taken as 0,
-//! and nodes have no taints, so every DaemonSet runs everywhere; ControllerRevisions, nodes and
-//! the `scale` subresources are not served; server-side apply tracks ownership per map key and
-//! replaces lists whole (no list-map merge keys: a container's `env` is part of the `containers`
-//! list). Every request is held to the official description as written ([`contract`]), and every
-//! answer is checked against it ([`KubeState::violations`]).
+//! `Terminating`); a deleted namespace goes at once with everything in it (a cluster marks it
+//! `Terminating` and its namespace controller empties it first); `minReadySeconds` is not counted
+//! (ready is available); a StatefulSet's `volumeClaimTemplates` make no PersistentVolumeClaims, a
+//! DaemonSet's `maxSurge` is taken as 0, and nodes have no taints, so every DaemonSet runs
+//! everywhere; ControllerRevisions, nodes and the `scale` subresources are not served; server-side
+//! apply tracks ownership per map key and replaces lists whole (no list-map merge keys: a
+//! container's `env` is part of the `containers` list); request bodies are read as JSON (an apply's
+//! as YAML), not protobuf, which kubectl's imperative `create` commands send. Every request is held
+//! to the official description as written ([`contract`]), and every answer is checked against it
+//! ([`KubeState::violations`]).
 //!
 //! [kubectl]: https://kubernetes.io/docs/reference/kubectl/
 
@@ -60,7 +67,7 @@ mod routes;
 mod store;
 mod workloads;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -124,7 +131,6 @@ pub struct KubeState {
     /// `(resource, namespace, name)` → object.
     pub(crate) objects: BTreeMap<(&'static str, String, String), Value>,
     pub(crate) changes: Vec<Change>,
-    pub(crate) namespaces: BTreeSet<String>,
     /// Fates by workload (Deployment, StatefulSet, DaemonSet) name.
     pub(crate) by_workload: HashMap<String, Fate>,
     pub(crate) by_image: Vec<(String, Fate)>,
@@ -150,13 +156,12 @@ pub struct KubeState {
 
 impl Default for KubeState {
     fn default() -> Self {
-        Self {
+        let mut state = Self {
             clock: Clock::default(),
             rv: 100,
             serial: 0,
             objects: BTreeMap::new(),
             changes: Vec::new(),
-            namespaces: ["default", "kube-system"].map(str::to_owned).into(),
             by_workload: HashMap::new(),
             by_image: Vec::new(),
             default_fate: Fate::default(),
@@ -171,14 +176,36 @@ impl Default for KubeState {
             managers: HashMap::new(),
             nodes: 2,
             revisions: HashMap::new(),
-        }
+        };
+        state.add_namespace("default");
+        state.add_namespace("kube-system");
+        state
     }
 }
 
 impl KubeState {
-    /// Adds a namespace (`default` and `kube-system` exist from the start).
+    /// Adds a namespace, `Active`, as if the cluster had always had it (`default` and
+    /// `kube-system` exist from the start); one that exists is left as it is. Clients may create
+    /// namespaces too. A namespace added here takes no serial number, so the names of the pods
+    /// made later do not depend on how many a test adds.
     pub fn add_namespace(&mut self, name: &str) {
-        self.namespaces.insert(name.to_owned());
+        if self.has_namespace(name) {
+            return;
+        }
+        let mut object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": name,
+            "uid": format!("5eed0000-0000-4000-a000-{:012x}", self.rv + 1),
+            "creationTimestamp": self.clock.now_rfc3339(),
+        }});
+        store::namespace_strategy(&mut object, None);
+        self.write(store::NAMESPACES, "", name, object, "ADDED");
+    }
+
+    /// Whether the namespace `name` exists.
+    #[must_use]
+    pub fn has_namespace(&self, name: &str) -> bool {
+        self.objects
+            .contains_key(&(store::NAMESPACES.resource, String::new(), name.to_owned()))
     }
 
     /// The fate of the pods of the Deployment, StatefulSet or DaemonSet `name` (in any namespace)
@@ -267,7 +294,8 @@ impl KubeState {
         self.clock.now()
     }
 
-    /// An object as stored, by resource (`deployments`, `pods`, `leases`…), namespace and name.
+    /// An object as stored, by resource (`deployments`, `pods`, `leases`…), namespace and name;
+    /// a Namespace (cluster-scoped) by `("namespaces", "", name)`.
     #[must_use]
     pub fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
         let kind = store::Kind::by_resource(resource)?;
@@ -276,7 +304,7 @@ impl KubeState {
             .cloned()
     }
 
-    /// Every object of a resource in a namespace, by name.
+    /// Every object of a resource in a namespace, by name (Namespaces: in `""`).
     #[must_use]
     pub fn list(&self, resource: &str, namespace: &str) -> Vec<Value> {
         self.objects
@@ -287,18 +315,23 @@ impl KubeState {
     }
 
     /// Creates or replaces an object directly (no admission, no field managers), as if another
-    /// client had written it: a ConfigMap a test expects, a Lease another run holds.
+    /// client had written it: a ConfigMap a test expects, a Lease another run holds, a Namespace.
+    /// A namespaced object without `metadata.namespace` goes to `default`.
     pub fn put(&mut self, object: Value) {
         let kind = object["kind"].as_str().and_then(store::Kind::by_kind);
         let (Some(kind), Some(name)) = (kind, object.pointer("/metadata/name").and_then(Value::as_str))
         else {
             return;
         };
-        let namespace = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_owned();
+        let namespace = if kind.namespaced {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_owned()
+        } else {
+            String::new()
+        };
         let name = name.to_owned();
         let existed = self
             .objects
@@ -358,7 +391,9 @@ fn reason_for(code: StatusCode) -> &'static str {
 
 /// Whether an answer to `path` is described (discovery and the OpenAPI documents are not).
 fn described(path: &str) -> bool {
-    path.contains("/namespaces/") || path.ends_with("/selfsubjectaccessreviews")
+    path.contains("/namespaces/")
+        || path == "/api/v1/namespaces"
+        || path.ends_with("/selfsubjectaccessreviews")
 }
 
 fn is_watch(ctx: &Ctx) -> bool {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::contract;
 use super::fields::{self, Owners};
 use super::store::{
-    Kind, Requirement, WORKLOADS, container_defaults, defaults, fields_match, json_patch, labels_match,
-    merge_patch, parse_selector, selector_of,
+    Kind, NAMESPACES, Requirement, WORKLOADS, container_defaults, defaults, fields_match, json_patch,
+    labels_match, merge_patch, parse_selector, selector_of,
 };
 use super::{KubeState, is_watch, status, verb};
 use crate::sim::{Ctx, Reply, Route};
@@ -37,11 +37,18 @@ pub(crate) fn all() -> Vec<Route<KubeState>> {
             Route::new(Method::GET, sub, subresource),
         ]);
     }
-    routes.push(Route::new(
-        Method::GET,
-        "/api/{version}/namespaces/{namespace}",
-        namespace,
-    ));
+    // Namespaces, the one cluster-scoped kind served: the collection, and an item whose name is
+    // the `{namespace}` segment of the paths above.
+    const NAMESPACE_COLLECTION: &str = "/api/{version}/namespaces";
+    const NAMESPACE: &str = "/api/{version}/namespaces/{namespace}";
+    routes.extend([
+        Route::new(Method::GET, NAMESPACE_COLLECTION, list),
+        Route::new(Method::POST, NAMESPACE_COLLECTION, create),
+        Route::new(Method::GET, NAMESPACE, get),
+        Route::new(Method::PUT, NAMESPACE, replace),
+        Route::new(Method::PATCH, NAMESPACE, patch),
+        Route::new(Method::DELETE, NAMESPACE, delete),
+    ]);
     routes.push(Route::new(
         Method::POST,
         "/apis/{group}/{version}/{resource}",
@@ -50,10 +57,31 @@ pub(crate) fn all() -> Vec<Route<KubeState>> {
     routes
 }
 
-/// Group, version and resource of a request's path, and the kind served there.
-fn target(ctx: &Ctx) -> Option<Kind> {
+/// What a request's path names: the kind served there, the namespace (empty for a Namespace,
+/// which lives in none) and the name (empty for a collection).
+struct At<'a> {
+    kind: Kind,
+    ns: &'a str,
+    name: &'a str,
+}
+
+fn target(ctx: &Ctx) -> Option<At<'_>> {
+    if ctx.param("resource").is_empty() {
+        // `/api/v1/namespaces` and `/api/v1/namespaces/{name}`.
+        return (ctx.param("version") == NAMESPACES.version).then(|| At {
+            kind: NAMESPACES,
+            ns: "",
+            name: ctx.param("namespace"),
+        });
+    }
     let kind = Kind::by_resource(ctx.param("resource"))?;
-    (kind.group == ctx.param("group") && kind.version == ctx.param("version")).then_some(kind)
+    (kind.namespaced && kind.group == ctx.param("group") && kind.version == ctx.param("version")).then(|| {
+        At {
+            kind,
+            ns: ctx.param("namespace"),
+            name: ctx.param("name"),
+        }
+    })
 }
 
 fn not_found(kind: &Kind, name: &str) -> Reply {
@@ -77,8 +105,9 @@ fn unknown(ctx: &Ctx) -> Reply {
     )
 }
 
-fn namespace_missing(state: &KubeState, ns: &str) -> Option<Reply> {
-    (!state.namespaces.contains(ns)).then(|| {
+/// 404 for a write into a namespace that does not exist (nothing, for a cluster-scoped kind).
+fn namespace_missing(state: &KubeState, kind: &Kind, ns: &str) -> Option<Reply> {
+    (kind.namespaced && !state.has_namespace(ns)).then(|| {
         status(
             404,
             "NotFound",
@@ -98,6 +127,7 @@ pub(crate) fn forbidden(state: &KubeState, ctx: &Ctx) -> Option<Reply> {
     };
     let (namespace, resource, name) = match rest {
         ["namespaces", ns, resource, tail @ ..] => (Some(*ns), *resource, tail.first().copied()),
+        [resource, name] => (None, *resource, Some(*name)),
         [resource] => (None, *resource, None),
         _ => return None,
     };
@@ -257,12 +287,11 @@ impl<'a> Selector<'a> {
 }
 
 fn list(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, .. }) = target(ctx) else {
         return unknown(ctx);
     };
-    let ns = ctx.param("namespace");
     if is_watch(ctx) {
-        return watch(state, ctx, kind);
+        return watch(state, ctx, kind, ns);
     }
     let selector = match Selector::of(ctx) {
         Ok(s) => s,
@@ -278,8 +307,7 @@ fn list(state: &mut KubeState, ctx: &Ctx) -> Reply {
 
 /// Everything that happened since the `resourceVersion` asked for (all objects as `ADDED` when
 /// none or `0`), one JSON event a line; a bookmark when nothing did, so the watch is not empty.
-fn watch(state: &KubeState, ctx: &Ctx, kind: Kind) -> Reply {
-    let ns = ctx.param("namespace");
+fn watch(state: &KubeState, ctx: &Ctx, kind: Kind, ns: &str) -> Reply {
     let since = ctx
         .query("resourceVersion")
         .and_then(|v| v.parse::<u64>().ok())
@@ -320,20 +348,18 @@ fn watch(state: &KubeState, ctx: &Ctx, kind: Kind) -> Reply {
 }
 
 fn get(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, name }) = target(ctx) else {
         return unknown(ctx);
     };
-    let name = ctx.param("name");
     state
-        .get(kind.resource, ctx.param("namespace"), name)
+        .get(kind.resource, ns, name)
         .map_or_else(|| not_found(&kind, name), |o| Reply::json(200, &o))
 }
 
 fn subresource(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, name }) = target(ctx) else {
         return unknown(ctx);
     };
-    let (ns, name) = (ctx.param("namespace"), ctx.param("name"));
     let Some(object) = state.get(kind.resource, ns, name) else {
         return not_found(&kind, name);
     };
@@ -355,22 +381,23 @@ fn subresource(state: &mut KubeState, ctx: &Ctx) -> Reply {
     }
 }
 
-fn namespace(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let name = ctx.param("namespace");
-    if ctx.param("version") != "v1" || !state.namespaces.contains(name) {
-        return status(
-            404,
-            "NotFound",
-            &format!("namespaces \"{name}\" not found"),
-            Some(json!({"name": name, "kind": "namespaces"})),
-        );
+/// Namespaces the API server never deletes.
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
+/// Why `name` is no DNS label (RFC 1123), as the API server words it: what a Namespace's name
+/// must be.
+fn dns_label_error(name: &str) -> Option<&'static str> {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if name.len() > 63 {
+        return Some("must be no more than 63 characters");
     }
-    Reply::json(
-        200,
-        &json!({"kind": "Namespace", "apiVersion": "v1",
-        "metadata": {"name": name, "uid": format!("5eed0000-0000-4000-8000-{:012x}", name.len()),
-            "creationTimestamp": "2026-01-01T00:00:00Z", "resourceVersion": "1"},
-        "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+    let valid = alnum(name.chars().next())
+        && alnum(name.chars().last())
+        && name
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_lowercase() || c.is_ascii_digit());
+    (!valid).then_some(
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
     )
 }
 
@@ -395,6 +422,13 @@ fn admit(state: &KubeState, kind: &Kind, name: &str, object: &Value) -> Option<R
         .find(|(k, n, _)| k == kind.kind && n == name)
     {
         return Some(invalid(message.clone()));
+    }
+    if kind.kind == NAMESPACES.kind
+        && let Some(message) = dns_label_error(name)
+    {
+        return Some(invalid(format!(
+            "metadata.name: Invalid value: {name:?}: {message}"
+        )));
     }
     if WORKLOADS.contains(&kind.kind) {
         let selector = selector_of(&object["spec"]["selector"]);
@@ -534,7 +568,7 @@ fn commit(
 }
 
 fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, .. }) = target(ctx) else {
         return unknown(ctx);
     };
     if let Some(r) = writable(&kind, ctx) {
@@ -544,8 +578,8 @@ fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
         Ok(d) => d,
         Err(r) => return *r,
     };
-    let ns = ctx.param("namespace").to_owned();
-    if let Some(r) = namespace_missing(state, &ns) {
+    let ns = ns.to_owned();
+    if let Some(r) = namespace_missing(state, &kind, &ns) {
         return r;
     }
     let object = match body(ctx) {
@@ -584,7 +618,7 @@ fn create(state: &mut KubeState, ctx: &Ctx) -> Reply {
 }
 
 fn replace(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, name }) = target(ctx) else {
         return unknown(ctx);
     };
     if let Some(r) = writable(&kind, ctx) {
@@ -594,7 +628,7 @@ fn replace(state: &mut KubeState, ctx: &Ctx) -> Reply {
         Ok(d) => d,
         Err(r) => return *r,
     };
-    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let (ns, name) = (ns.to_owned(), name.to_owned());
     let object = match body(ctx) {
         Ok(o) => o,
         Err(r) => return *r,
@@ -637,13 +671,13 @@ fn conflict(kind: &Kind, name: &str) -> Reply {
 }
 
 fn patch(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, name }) = target(ctx) else {
         return unknown(ctx);
     };
     if let Some(r) = writable(&kind, ctx) {
         return r;
     }
-    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let (ns, name) = (ns.to_owned(), name.to_owned());
     let is_apply = content_type(ctx) == "application/apply-patch+yaml";
     // The API server checks the options before it reads the body.
     let mut errors = Vec::new();
@@ -730,7 +764,7 @@ fn apply(
     dry_run: bool,
 ) -> Reply {
     let manager = ctx.query("fieldManager").unwrap_or_default().to_owned();
-    if let Some(r) = namespace_missing(state, ns) {
+    if let Some(r) = namespace_missing(state, &kind, ns) {
         return r;
     }
     let sent_kind = applied["kind"].as_str().unwrap_or_default();
@@ -864,7 +898,7 @@ fn finish(
 }
 
 fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
-    let Some(kind) = target(ctx) else {
+    let Some(At { kind, ns, name }) = target(ctx) else {
         return unknown(ctx);
     };
     if let Some(r) = writable(&kind, ctx) {
@@ -874,17 +908,31 @@ fn delete(state: &mut KubeState, ctx: &Ctx) -> Reply {
         Ok(d) => d,
         Err(r) => return *r,
     };
-    let (ns, name) = (ctx.param("namespace").to_owned(), ctx.param("name").to_owned());
+    let (ns, name) = (ns.to_owned(), name.to_owned());
+    if kind.kind == NAMESPACES.kind && IMMORTAL_NAMESPACES.contains(&name.as_str()) {
+        // The `NamespaceLifecycle` admission plugin's refusal.
+        return status(
+            403,
+            "Forbidden",
+            &format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted"),
+            Some(json!({"name": name, "kind": "namespaces"})),
+        );
+    }
     let removed = if dry_run {
         state.get(kind.resource, &ns, &name)
     } else {
+        if kind.kind == NAMESPACES.kind && state.has_namespace(&name) {
+            // What the namespace controller does while the namespace is `Terminating`, done
+            // at once, before the Namespace itself goes.
+            state.empty_namespace(&name);
+        }
         state.remove(kind, &ns, &name)
     };
     let Some(object) = removed else {
         return not_found(&kind, &name);
     };
-    if dry_run {
-        // Nothing goes.
+    if dry_run || !kind.namespaced {
+        // Nothing goes, or it went already.
     } else if kind.kind == "Pod" {
         state.pods.remove(&(ns.clone(), name.clone()));
     } else {
@@ -948,4 +996,34 @@ fn cluster_create(state: &mut KubeState, ctx: &Ctx) -> Reply {
         review["metadata"] = json!({});
     }
     Reply::json(201, &review)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_name_is_a_dns_label() {
+        let (longest, too_long) = ("a".repeat(63), "a".repeat(64));
+        let cases = [
+            ("shop", true),
+            ("web-1", true),
+            ("1web", true),
+            ("a", true),
+            (longest.as_str(), true),
+            ("Shop", false),
+            ("-shop", false),
+            ("shop-", false),
+            ("shop.prod", false),
+            ("shop_1", false),
+            ("", false),
+        ];
+        for (name, valid) in cases {
+            assert_eq!(dns_label_error(name).is_none(), valid, "{name:?}");
+        }
+        assert_eq!(
+            dns_label_error(&too_long),
+            Some("must be no more than 63 characters")
+        );
+    }
 }

@@ -24,6 +24,8 @@ pub struct Kind {
     pub writable: bool,
     /// Whether clients may delete it even so (a pod: its controller makes a new one).
     pub deletable: bool,
+    /// Whether its objects live in a namespace (a Namespace itself is cluster-scoped).
+    pub namespaced: bool,
 }
 
 pub(crate) const DEPLOYMENTS: Kind = Kind {
@@ -35,6 +37,7 @@ pub(crate) const DEPLOYMENTS: Kind = Kind {
     short: &["deploy"],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const REPLICASETS: Kind = Kind {
     resource: "replicasets",
@@ -45,6 +48,7 @@ pub(crate) const REPLICASETS: Kind = Kind {
     short: &["rs"],
     writable: false,
     deletable: false,
+    namespaced: true,
 };
 pub(crate) const PODS: Kind = Kind {
     resource: "pods",
@@ -55,6 +59,7 @@ pub(crate) const PODS: Kind = Kind {
     short: &["po"],
     writable: false,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const CONFIGMAPS: Kind = Kind {
     resource: "configmaps",
@@ -65,6 +70,7 @@ pub(crate) const CONFIGMAPS: Kind = Kind {
     short: &["cm"],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const SECRETS: Kind = Kind {
     resource: "secrets",
@@ -75,6 +81,7 @@ pub(crate) const SECRETS: Kind = Kind {
     short: &[],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const SERVICES: Kind = Kind {
     resource: "services",
@@ -85,6 +92,7 @@ pub(crate) const SERVICES: Kind = Kind {
     short: &["svc"],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const EVENTS: Kind = Kind {
     resource: "events",
@@ -95,6 +103,7 @@ pub(crate) const EVENTS: Kind = Kind {
     short: &["ev"],
     writable: false,
     deletable: false,
+    namespaced: true,
 };
 pub(crate) const LEASES: Kind = Kind {
     resource: "leases",
@@ -105,6 +114,7 @@ pub(crate) const LEASES: Kind = Kind {
     short: &[],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const STATEFULSETS: Kind = Kind {
     resource: "statefulsets",
@@ -115,6 +125,7 @@ pub(crate) const STATEFULSETS: Kind = Kind {
     short: &["sts"],
     writable: true,
     deletable: true,
+    namespaced: true,
 };
 pub(crate) const DAEMONSETS: Kind = Kind {
     resource: "daemonsets",
@@ -125,6 +136,18 @@ pub(crate) const DAEMONSETS: Kind = Kind {
     short: &["ds"],
     writable: true,
     deletable: true,
+    namespaced: true,
+};
+pub(crate) const NAMESPACES: Kind = Kind {
+    resource: "namespaces",
+    singular: "namespace",
+    group: "",
+    version: "v1",
+    kind: "Namespace",
+    short: &["ns"],
+    writable: true,
+    deletable: true,
+    namespaced: false,
 };
 
 pub(crate) const KINDS: &[Kind] = &[
@@ -138,6 +161,7 @@ pub(crate) const KINDS: &[Kind] = &[
     LEASES,
     STATEFULSETS,
     DAEMONSETS,
+    NAMESPACES,
 ];
 
 impl Kind {
@@ -216,7 +240,12 @@ impl KubeState {
         if !object["metadata"].is_object() {
             object["metadata"] = json!({});
         }
-        object["metadata"]["namespace"] = json!(namespace);
+        if kind.namespaced {
+            object["metadata"]["namespace"] = json!(namespace);
+        } else if let Some(meta) = object["metadata"].as_object_mut() {
+            // The API server clears the namespace a client sets on a cluster-scoped object.
+            meta.remove("namespace");
+        }
         let now = self.clock.now_rfc3339();
         match existing {
             Some(old) => {
@@ -234,6 +263,9 @@ impl KubeState {
                 meta["uid"] = json!(uid);
                 meta["creationTimestamp"] = json!(now);
             }
+        }
+        if kind.kind == NAMESPACES.kind {
+            namespace_strategy(&mut object, existing);
         }
         if WORKLOADS.contains(&kind.kind) {
             defaults(kind.kind, &mut object);
@@ -292,6 +324,26 @@ impl KubeState {
             .insert((kind.resource, namespace.to_owned(), name.to_owned()), object);
     }
 
+    /// Removes everything in the namespace `ns` (each with a `DELETED` change) and what the
+    /// stand-in keeps beside it: the pods' kubelets, the Deployments' progress, the StatefulSets'
+    /// revisions.
+    pub(crate) fn empty_namespace(&mut self, ns: &str) {
+        let held: Vec<(&'static str, String)> = self
+            .objects
+            .keys()
+            .filter(|(_, n, _)| n == ns)
+            .map(|(resource, _, name)| (*resource, name.clone()))
+            .collect();
+        for (resource, name) in held {
+            if let Some(kind) = Kind::by_resource(resource) {
+                self.remove(kind, ns, &name);
+            }
+        }
+        self.pods.retain(|(n, _), _| n != ns);
+        self.progress.retain(|(n, _), _| n != ns);
+        self.revisions.retain(|(n, _), _| n != ns);
+    }
+
     /// Removes an object, recording a `DELETED` change; returns it.
     pub(crate) fn remove(&mut self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {
         let mut object = self
@@ -346,9 +398,62 @@ fn default_at(object: &mut Value, keys: &[&str], value: Value) {
     }
 }
 
+/// The label the API server puts on every Namespace, with its name as the value: what a
+/// `namespaceSelector` picks a namespace by.
+pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// What the API server's namespace strategy makes of a write: the name label (set again on every
+/// write, whatever the client sent); a new Namespace `Active`, with the `kubernetes` finalizer
+/// added to any the client asked for; an update keeps the finalizers and the status it had, which
+/// only the `finalize` and `status` subresources (not served) change.
+pub(crate) fn namespace_strategy(object: &mut Value, existing: Option<&Value>) {
+    defaults(NAMESPACES.kind, object);
+    if !object["spec"].is_object() {
+        object["spec"] = json!({});
+    }
+    match existing {
+        Some(old) => {
+            match old.pointer("/spec/finalizers") {
+                Some(kept) => object["spec"]["finalizers"] = kept.clone(),
+                None => {
+                    if let Some(spec) = object["spec"].as_object_mut() {
+                        spec.remove("finalizers");
+                    }
+                }
+            }
+            object["status"] = old["status"].clone();
+        }
+        None => {
+            let mut finalizers: Vec<Value> = object["spec"]["finalizers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !finalizers.contains(&json!("kubernetes")) {
+                finalizers.push(json!("kubernetes"));
+            }
+            object["spec"]["finalizers"] = json!(finalizers);
+            object["status"] = json!({"phase": "Active"});
+        }
+    }
+}
+
 /// The defaults the API server fills in a workload (`SetDefaults_Deployment`, `_StatefulSet`,
-/// `_DaemonSet` of `apps/v1`, release 1.32) and in its pod template.
+/// `_DaemonSet` of `apps/v1`, release 1.32) and in its pod template, and a Namespace's name label
+/// (`SetDefaults_Namespace`).
 pub(crate) fn defaults(kind: &str, object: &mut Value) {
+    if kind == NAMESPACES.kind {
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            if !object["metadata"]["labels"].is_object() {
+                object["metadata"]["labels"] = json!({});
+            }
+            object["metadata"]["labels"][NAMESPACE_NAME_LABEL] = json!(name);
+        }
+        return;
+    }
     let Some(spec) = object.get_mut("spec").filter(|s| s.is_object()) else {
         return;
     };
@@ -740,6 +845,29 @@ pub(crate) fn canonical(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_namespace_is_made_active_and_keeps_its_finalizers_and_status() {
+        let mut created = json!({"metadata": {"name": "shop", "labels": {"team": "web"}},
+            "spec": {"finalizers": ["example.com/cleanup"]}});
+        namespace_strategy(&mut created, None);
+        assert_eq!(
+            created,
+            json!({"metadata": {"name": "shop", "labels": {"team": "web", NAMESPACE_NAME_LABEL: "shop"}},
+                "spec": {"finalizers": ["example.com/cleanup", "kubernetes"]}, "status": {"phase": "Active"}})
+        );
+        let mut updated = json!({"metadata": {"name": "shop", "labels": {NAMESPACE_NAME_LABEL: "other"}},
+            "status": {"phase": "Terminating"}});
+        namespace_strategy(&mut updated, Some(&created));
+        assert_eq!(
+            updated["metadata"]["labels"],
+            json!({NAMESPACE_NAME_LABEL: "shop"})
+        );
+        assert_eq!(
+            (&updated["spec"], &updated["status"]),
+            (&created["spec"], &created["status"])
+        );
+    }
 
     #[test]
     fn label_selectors_as_kubectl_writes_them() {

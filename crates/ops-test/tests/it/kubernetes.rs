@@ -545,6 +545,127 @@ fn kubectl_moves_a_client_side_apply_to_server_side_apply_and_json_patches() {
     assert!(violations.is_empty(), "{violations:#?}");
 }
 
+/// A Namespace and a ConfigMap in it, in one file, as Kustomize writes them.
+const SHOP: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {team: web}\n---\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: shop\ndata: {GREETING: hello}\n";
+
+#[test]
+fn kubectl_applies_a_namespace_with_its_objects_and_a_deployment_there_rolls_out() {
+    let kube = KubeSim::start();
+    let kubectl = Kubectl::new(&kube.url());
+    kubectl_apply(
+        &kubectl,
+        "shop.yaml",
+        SHOP,
+        "namespace/shop serverside-applied\nconfigmap/web serverside-applied",
+    );
+    let namespaces = kubectl.run(&["get", "namespaces", "-o", "name"]);
+    assert_eq!(
+        namespaces.stdout, "namespace/default\nnamespace/kube-system\nnamespace/shop\n",
+        "{namespaces:?}"
+    );
+    let shop = kubectl.run(&[
+        "get",
+        "ns",
+        "shop",
+        "-o",
+        r"jsonpath={.status.phase} {.spec.finalizers} {.metadata.labels.kubernetes\.io/metadata\.name} {.metadata.labels.team}",
+    ]);
+    assert_eq!(shop.stdout, r#"Active ["kubernetes"] shop web"#, "{shop:?}");
+    let configmaps = kubectl.run(&["get", "configmap", "-n", "shop", "-o", "name"]);
+    assert_eq!(configmaps.stdout, "configmap/web\n", "{configmaps:?}");
+
+    let manifest = kubectl.file(
+        "deployment.yaml",
+        &deployment_yaml("registry.example/web:v1", 2, 30),
+    );
+    let applied = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "-n",
+        "shop",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(
+        (applied.code, applied.stdout.trim()),
+        (Some(0), "deployment.apps/web serverside-applied"),
+        "{applied:?}"
+    );
+    let said = kubectl.run(&[
+        "rollout",
+        "status",
+        "deployment/web",
+        "-n",
+        "shop",
+        "--timeout=300s",
+    ]);
+    assert_eq!(
+        (said.code, said.stdout.lines().last()),
+        (Some(0), Some("deployment \"web\" successfully rolled out")),
+        "{said:?}"
+    );
+    assert_eq!(kube.with(|s| s.list("pods", "shop")).len(), 2);
+
+    // Deleting the namespace takes what it holds with it (at once, here).
+    let deleted = kubectl.run(&["delete", "namespace", "shop"]);
+    assert_eq!(
+        (deleted.code, deleted.stdout.trim()),
+        (Some(0), "namespace \"shop\" deleted"),
+        "{deleted:?}"
+    );
+    for resource in ["configmaps", "deployments", "replicasets", "pods"] {
+        assert!(kube.with(|s| s.list(resource, "shop")).is_empty(), "{resource}");
+    }
+    let gone = kubectl.run(&["get", "configmap", "web", "-n", "shop"]);
+    assert_eq!(gone.code, Some(1), "{gone:?}");
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[test]
+fn kubectl_server_side_dry_run_of_a_namespace_stores_nothing() {
+    let kube = KubeSim::start();
+    let kubectl = Kubectl::new(&kube.url());
+    let manifest = kubectl.file("shop.yaml", SHOP);
+    let dry = kubectl.run(&[
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "-f",
+        manifest.to_str().expect("utf-8 path"),
+    ]);
+    // The ConfigMap's dry run finds no namespace, as on a cluster, where the namespace's own dry
+    // run creates none either.
+    assert_eq!(dry.code, Some(1), "{dry:?}");
+    assert!(
+        dry.stdout
+            .starts_with("namespace/shop serverside-applied (server dry run)"),
+        "{dry:?}"
+    );
+    assert!(dry.stderr.contains("namespaces \"shop\" not found"), "{dry:?}");
+    assert!(kube.with(|s| s.get("namespaces", "", "shop")).is_none());
+    let none = kubectl.run(&["get", "namespace", "shop"]);
+    assert_eq!(none.code, Some(1), "{none:?}");
+    assert!(none.stderr.contains("namespaces \"shop\" not found"), "{none:?}");
+
+    // A namespace the test added is one kubectl reads and applies over.
+    kube.with(|s| s.add_namespace("shop"));
+    kubectl_apply(
+        &kubectl,
+        "shop.yaml",
+        SHOP,
+        "namespace/shop serverside-applied\nconfigmap/web serverside-applied",
+    );
+    let stored = kube.with(|s| s.get("namespaces", "", "shop")).expect("stored");
+    assert_eq!(
+        stored["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "shop", "team": "web"})
+    );
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
 // ---- the API over HTTP ----
 
 fn deployment(image: &str) -> Value {
@@ -1099,6 +1220,206 @@ async fn access_reviews_and_requests_follow_the_rbac_table() {
          \"deployments\" in API group \"apps\" in the namespace \"default\""
     );
     assert!(kube.with(|s| s.list("deployments", "default")).is_empty());
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+}
+
+/// The names in a list.
+fn names(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .expect("a list has items")
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap_or_default())
+        .collect()
+}
+
+/// The one change a watch of `collection` from `rv` reports, a deletion: the name and the
+/// `resourceVersion` of what went.
+async fn deleted_since(collection: &str, rv: &str) -> (String, u64) {
+    let text = client()
+        .get(format!("{collection}?watch=1&resourceVersion={rv}"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON event a line"))
+        .collect();
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(events[0]["type"], "DELETED", "{text}");
+    let meta = &events[0]["object"]["metadata"];
+    let version = meta["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("a resourceVersion");
+    (meta["name"].as_str().unwrap_or_default().to_owned(), version)
+}
+
+#[tokio::test]
+async fn namespaces_are_written_like_other_objects_and_take_their_objects_with_them() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| {
+        s.set_seconds_per_request(0);
+        s.add_namespace("legacy");
+    });
+    let url = kube.url();
+    let all = format!("{url}/api/v1/namespaces");
+    let (code, list) = get(&all, "t").await;
+    assert_eq!((code, &list["kind"]), (200, &json!("NamespaceList")), "{list}");
+    assert_eq!(names(&list), ["default", "kube-system", "legacy"]);
+
+    // Nothing goes into a namespace before it exists.
+    let configmaps = format!("{url}/api/v1/namespaces/shop/configmaps");
+    let configmap =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web"}, "data": {"a": "1"}});
+    let (code, missing) = post(&configmaps, "t", &configmap).await;
+    assert_eq!(
+        (code, &missing["message"]),
+        (404, &json!("namespaces \"shop\" not found"))
+    );
+
+    // A create: the API server's label, finalizer and phase, and the creator owns the label.
+    let (code, created) = post(&format!("{all}?fieldManager=ops-test"), "t", &namespace("shop")).await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(
+        created["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "shop"})
+    );
+    assert_eq!(created["metadata"].get("namespace"), None, "{created}");
+    assert_eq!(created["spec"], json!({"finalizers": ["kubernetes"]}));
+    assert_eq!(created["status"], json!({"phase": "Active"}));
+    assert_eq!(
+        created["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:kubernetes.io/metadata.name": {}}}})
+    );
+    let (code, again) = post(&all, "t", &namespace("shop")).await;
+    assert_eq!(
+        (code, &again["message"]),
+        (409, &json!("namespaces \"shop\" already exists"))
+    );
+    assert_eq!(post(&configmaps, "t", &configmap).await.0, 201);
+
+    // Server-side apply: field ownership and conflicts as for any object.
+    let path = "/api/v1/namespaces/shop";
+    let mut labelled = namespace("shop");
+    labelled["metadata"]["labels"] = json!({"team": "web"});
+    let (code, applied) = apply(&url, path, "ci", false, &labelled).await;
+    assert_eq!(code, 200, "{applied}");
+    assert_eq!(
+        applied["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "shop", "team": "web"})
+    );
+    labelled["metadata"]["labels"]["team"] = json!("ops");
+    let (code, conflict) = apply(&url, path, "ops", false, &labelled).await;
+    assert_eq!(
+        (code, &conflict["message"]),
+        (
+            409,
+            &json!("Apply failed with 1 conflict: conflict with \"ci\": .metadata.labels.team")
+        )
+    );
+    // Neither the name label, nor the finalizers, nor the phase are the client's to change.
+    let (code, patched) = send_body(
+        Method::PATCH,
+        &format!("{url}{path}"),
+        "application/merge-patch+json",
+        &json!({"metadata": {"labels": {"kubernetes.io/metadata.name": "other"}},
+            "spec": {"finalizers": []}, "status": {"phase": "Terminating"}}),
+    )
+    .await;
+    assert_eq!(code, 200, "{patched}");
+    assert_eq!(
+        patched["metadata"]["labels"]["kubernetes.io/metadata.name"],
+        "shop"
+    );
+    assert_eq!(patched["spec"], json!({"finalizers": ["kubernetes"]}));
+    assert_eq!(patched["status"], json!({"phase": "Active"}));
+    let (code, invalid) = post(&all, "t", &namespace("Shop_1")).await;
+    assert_eq!(code, 422, "{invalid}");
+    assert_eq!(
+        invalid["message"],
+        "Namespace \"Shop_1\" is invalid: metadata.name: Invalid value: \"Shop_1\": a lowercase RFC 1123 label must \
+         consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character \
+         (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+    );
+
+    // Deleting: never `default`; a dry run keeps everything; otherwise what it holds goes first.
+    let (code, refused) = call(Method::DELETE, &format!("{all}/default"), "t", None).await;
+    assert_eq!(
+        (code, &refused["message"]),
+        (
+            403,
+            &json!("namespaces \"default\" is forbidden: this namespace may not be deleted")
+        )
+    );
+    let (code, _) = call(Method::DELETE, &format!("{url}{path}?dryRun=All"), "t", None).await;
+    assert_eq!(code, 200);
+    assert!(kube.with(|s| s.get("configmaps", "shop", "web")).is_some());
+    let before = store_version(&url).await;
+    let (code, deleted) = call(Method::DELETE, &format!("{url}{path}"), "t", None).await;
+    assert_eq!((code, &deleted["status"]), (200, &json!("Success")), "{deleted}");
+    assert_eq!(get(&format!("{url}{path}"), "t").await.0, 404);
+    assert!(kube.with(|s| s.list("configmaps", "shop")).is_empty());
+    let (_, list) = get(&all, "t").await;
+    assert_eq!(names(&list), ["default", "kube-system", "legacy"]);
+    // Watchers are told, the namespace's objects first.
+    let configmap_gone = deleted_since(&configmaps, &before).await;
+    let namespace_gone = deleted_since(&all, &before).await;
+    assert_eq!(
+        (configmap_gone.0.as_str(), namespace_gone.0.as_str()),
+        ("web", "shop")
+    );
+    assert!(configmap_gone.1 < namespace_gone.1);
+    let (code, recreated) = post(&all, "t", &namespace("shop")).await;
+    assert_eq!(code, 201, "{recreated}");
+    assert_ne!(recreated["metadata"]["uid"], created["metadata"]["uid"]);
+    let violations = kube.with(|s| s.violations());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn access_reviews_and_requests_hold_namespaces_to_the_rbac_table() {
+    let kube = KubeSim::spawn();
+    kube.with(|s| {
+        s.deny("create", "", "namespaces");
+        s.deny("patch", "", "namespaces");
+    });
+    let url = kube.url();
+    let ssar = format!("{url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews");
+    for (verb, allowed) in [("create", false), ("patch", false), ("get", true)] {
+        let review = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"verb": verb, "group": "", "resource": "namespaces"}}});
+        let (code, answer) = post(&ssar, "t", &review).await;
+        assert_eq!(
+            (code, &answer["status"]["allowed"]),
+            (201, &json!(allowed)),
+            "{verb}: {answer}"
+        );
+    }
+    let (code, body) = post(&format!("{url}/api/v1/namespaces"), "t", &namespace("shop")).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "namespaces is forbidden: User \"system:serviceaccount:ci:deployer\" cannot create resource \"namespaces\" \
+         in API group \"\" at the cluster scope"
+    );
+    let (code, body) = apply(&url, "/api/v1/namespaces/shop", "ci", false, &namespace("shop")).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "namespaces \"shop\" is forbidden: User \"system:serviceaccount:ci:deployer\" cannot patch resource \
+         \"namespaces\" in API group \"\" at the cluster scope"
+    );
+    assert!(kube.with(|s| s.get("namespaces", "", "shop")).is_none());
+    assert_eq!(get(&format!("{url}/api/v1/namespaces/default"), "t").await.0, 200);
     let violations = kube.with(|s| s.violations());
     assert!(violations.is_empty(), "{violations:#?}");
 }

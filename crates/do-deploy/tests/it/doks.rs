@@ -821,3 +821,64 @@ fn a_namespace_that_does_not_exist_is_exit_2_unless_the_manifests_create_it() {
     );
     g.clean(&out);
 }
+
+#[test]
+fn creates_that_lose_their_answer_are_looked_up_not_sent_again() {
+    use ops_test::sim::Fault;
+    let g = Ground::start();
+    // The Lease and the release record are created, but the answers never arrive.
+    g.kube.inject(
+        "POST /apis/coordination.k8s.io/v1/namespaces/shop/leases",
+        Fault::ProcessThenDrop,
+        1,
+    );
+    g.kube
+        .inject("POST /api/v1/namespaces/shop/secrets", Fault::ProcessThenDrop, 1);
+    let out = run(&g.step(&digest('a'), "one"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert_eq!(g.kube.faults_left(), 0, "both faults fired");
+    assert_eq!(
+        g.kube
+            .count("POST /apis/coordination.k8s.io/v1/namespaces/shop/leases"),
+        1,
+        "the Lease was created once"
+    );
+    assert_eq!(
+        g.kube.count("POST /api/v1/namespaces/shop/secrets"),
+        1,
+        "the record was created once"
+    );
+    let records = g.kube.with(|k| k.list("secrets", "shop"));
+    assert_eq!(records.len(), 1, "one release record");
+    assert!(
+        g.kube
+            .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+            .is_none(),
+        "the Lease is released"
+    );
+    g.clean(&out);
+}
+
+#[test]
+fn manifests_that_create_their_namespace_deploy_into_it() {
+    let g = Ground::start();
+    let step = g.step(&digest('a'), "one").input("namespace", "fresh");
+    let file = step.workspace().join("k8s/namespace.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fresh\n",
+    )
+    .unwrap();
+    let out = run(&step);
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert!(out.stderr.contains("created namespace `fresh`"), "{}", log(&out));
+    let d = g
+        .kube
+        .with(|k| k.get("deployments", "fresh", "web"))
+        .expect("deployed into it");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        json!(digest('a'))
+    );
+    g.clean(&out);
+}

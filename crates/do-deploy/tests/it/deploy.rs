@@ -273,7 +273,11 @@ fn inputs_are_checked_before_any_request() {
     let before = stand.sim().exchanges().len();
     let (yaml, _) = service_spec("shop-inputs", "v1");
     for (name, value, want) in [
-        ("target", "doks", "target `doks` is not supported yet"),
+        (
+            "target",
+            "doks",
+            "input required for `target: doks` and not supplied: `cluster`",
+        ),
         ("images", "api=quay.io/octo/api:1", "App Platform pulls from DOCR"),
         (
             "images",

@@ -882,3 +882,102 @@ fn manifests_that_create_their_namespace_deploy_into_it() {
     );
     g.clean(&out);
 }
+
+/// A CA (PEM) and a certificate for `127.0.0.1` it signed, with its key (DER).
+fn tls_pki() -> (String, Vec<u8>, Vec<u8>) {
+    let ca_key = rcgen::KeyPair::generate().expect("ca key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "cluster CA");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca cert");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("server params")
+        .signed_by(&key, &issuer)
+        .expect("server cert");
+    (ca_cert.pem(), cert.der().to_vec(), key.serialize_der())
+}
+
+/// Terminates TLS on a loopback port and passes the bytes to `upstream` (the stand-in speaks plain
+/// HTTP): the API server's address as a real cluster hands it out, `https://` with its own CA.
+fn tls_front(upstream: std::net::SocketAddr, cert: Vec<u8>, key: Vec<u8>) -> u16 {
+    use tokio_rustls::rustls;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![rustls::pki_types::CertificateDer::from(cert)],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(key.into()),
+                )
+                .expect("server config");
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+    });
+    port
+}
+
+#[test]
+fn the_cluster_is_reached_over_tls_with_the_ca_from_its_credentials() {
+    let g = Ground::start();
+    let (ca, cert, key) = tls_pki();
+    let port = tls_front(g.kube.addr(), cert, key);
+    // A second cluster whose credentials name the TLS address and its CA.
+    g.dosim.with(|s| {
+        s.add_kubernetes_cluster(
+            NewKubernetesCluster::new("tls-cluster", &format!("https://127.0.0.1:{port}"))
+                .certificate_authority(&ca),
+        )
+    });
+    let out = run(&g.step(&digest('a'), "one").input("cluster", "tls-cluster"));
+    assert_eq!(out.code, Some(0), "{}", log(&out));
+    assert!(
+        out.stderr.contains(&format!("https://127.0.0.1:{port}")),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(g.image(), digest('a'));
+    g.clean(&out);
+
+    // A cluster whose CA is another one: the handshake fails, nothing is changed, exit 3.
+    let (other_ca, _, _) = tls_pki();
+    g.dosim.with(|s| {
+        s.add_kubernetes_cluster(
+            NewKubernetesCluster::new("impostor", &format!("https://127.0.0.1:{port}"))
+                .certificate_authority(&other_ca),
+        )
+    });
+    let out = run(&g.step(&digest('b'), "two").input("cluster", "impostor"));
+    assert_eq!(out.code, Some(3), "{}", log(&out));
+    assert_eq!(g.image(), digest('a'), "nothing changed");
+}

@@ -55,6 +55,8 @@ pub struct Failure {
     pub workload: Option<String>,
     /// Cancelled by a signal (no diagnostics needed).
     pub cancelled: bool,
+    /// Another run took the deploy lock away: stop, and change nothing more.
+    pub lost: bool,
 }
 
 fn fail(reason: String, workload: Option<&Workload>) -> Failure {
@@ -62,6 +64,7 @@ fn fail(reason: String, workload: Option<&Workload>) -> Failure {
         reason,
         workload: workload.map(Workload::reference),
         cancelled: false,
+        lost: false,
     }
 }
 
@@ -153,6 +156,7 @@ pub async fn wait(
     cancel: &Cancel,
     deadline: &Deadline,
     workloads: &[Workload],
+    guard: Option<&super::lease::Lock>,
     rules: Rules,
     phase: &str,
 ) -> Result<(), Failure> {
@@ -165,6 +169,14 @@ pub async fn wait(
         return Ok(());
     }
     loop {
+        if let Some(taken) = guard.and_then(super::lease::Lock::lost) {
+            return Err(Failure {
+                reason: taken,
+                workload: None,
+                cancelled: false,
+                lost: true,
+            });
+        }
         let cluster = &match access.client(runner).await {
             Ok(client) => Cluster { client },
             Err(e) => return Err(fail(format!("could not renew the cluster credential: {e}"), None)),
@@ -246,7 +258,7 @@ pub async fn wait(
         let nap = rules.poll.min(deadline.remaining());
         tokio::select! {
             () = tokio::time::sleep(nap) => {}
-            sig = cancel.cancelled() => return Err(Failure { reason: format!("cancelled by {sig}"), workload: None, cancelled: true }),
+            sig = cancel.cancelled() => return Err(Failure { reason: format!("cancelled by {sig}"), workload: None, cancelled: true, lost: false }),
         }
     }
 }
@@ -258,6 +270,7 @@ pub async fn observe(
     runner: &Runner,
     cancel: &Cancel,
     workloads: &[Workload],
+    guard: Option<&super::lease::Lock>,
     rules: Rules,
     window: Duration,
 ) -> Result<(), Failure> {
@@ -272,6 +285,14 @@ pub async fn observe(
     let started = Instant::now();
     let mut baseline: BTreeMap<String, i64> = BTreeMap::new();
     loop {
+        if let Some(taken) = guard.and_then(super::lease::Lock::lost) {
+            return Err(Failure {
+                reason: taken,
+                workload: None,
+                cancelled: false,
+                lost: true,
+            });
+        }
         let cluster = &match access.client(runner).await {
             Ok(client) => Cluster { client },
             Err(e) => return Err(fail(format!("could not renew the cluster credential: {e}"), None)),
@@ -327,7 +348,7 @@ pub async fn observe(
         }
         tokio::select! {
             () = tokio::time::sleep(rules.poll.min(left)) => {}
-            sig = cancel.cancelled() => return Err(Failure { reason: format!("cancelled by {sig} during `observe`"), workload: None, cancelled: true }),
+            sig = cancel.cancelled() => return Err(Failure { reason: format!("cancelled by {sig} during `observe`"), workload: None, cancelled: true, lost: false }),
         }
     }
 }

@@ -857,6 +857,7 @@ async fn locked(
                     )),
                     workload: None,
                     cancelled: false,
+                    lost: false,
                 });
                 break;
             }
@@ -872,6 +873,7 @@ async fn locked(
                     reason: format!("deleting {} failed: {e}", d.object.reference()),
                     workload: None,
                     cancelled: false,
+                    lost: false,
                 });
                 break;
             }
@@ -889,6 +891,7 @@ async fn locked(
                     reason: format!("replacing the stuck pods of {} failed: {e}", w.reference()),
                     workload: Some(w.reference()),
                     cancelled: false,
+                    lost: false,
                 });
                 break;
             }
@@ -902,6 +905,7 @@ async fn locked(
             ctx.cancel,
             &ctx.deadline,
             &workloads,
+            Some(ctx.lock),
             ctx.rules,
             "rollout",
         )
@@ -913,6 +917,7 @@ async fn locked(
             runner,
             ctx.cancel,
             &workloads,
+            Some(ctx.lock),
             ctx.rules,
             ctx.args.observe.min(ctx.deadline.remaining()),
         )
@@ -1001,6 +1006,21 @@ async fn locked(
             })
             .collect()
     };
+    if failure.lost {
+        let _ = release::set_status(&cl, ctx.namespace, ctx.app, next_id, "failed").await;
+        return Ok(Outcome {
+            ending: Ending::Failed {
+                reason: format!(
+                    "{}; stopped without rolling back: that run now deploys to the namespace",
+                    failure.reason
+                ),
+            },
+            release: release_id,
+            previous: previous_id,
+            rows: rows_for("stopped"),
+            diagnostics,
+        });
+    }
     if !ctx.args.rollback || applied == 0 {
         let _ = release::set_status(&cl, ctx.namespace, ctx.app, next_id, "failed").await;
         let reason = if applied == 0 {
@@ -1119,6 +1139,7 @@ async fn restore(ctx: &Ctx<'_>, access: &mut Access, record: &Record, items: &[I
         &Cancel::never(),
         &deadline,
         &workloads,
+        None,
         ctx.rules,
         "rollback",
     )

@@ -981,3 +981,62 @@ fn the_cluster_is_reached_over_tls_with_the_ca_from_its_credentials() {
     assert_eq!(out.code, Some(3), "{}", log(&out));
     assert_eq!(g.image(), digest('a'), "nothing changed");
 }
+
+#[test]
+fn a_run_whose_lease_is_taken_over_stops_without_touching_anything_more() {
+    let g = Ground::start();
+    assert_eq!(run(&g.step(&digest('a'), "one")).code, Some(0));
+    // Renewals every second; another run takes the Lease over while this one observes.
+    let step = g
+        .step(&digest('b'), "two")
+        .input("observe", "60s")
+        .input("lock-stale", "3s");
+    let child = step
+        .command(env!("CARGO_BIN_EXE_do-deploy"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while g.image() != digest('b') {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run applies");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    g.kube.with(|k| {
+        let mut lease = k
+            .get("leases", "shop", "ops-actions-shop")
+            .expect("the run holds the Lease");
+        lease["spec"]["holderIdentity"] = json!("octo/shop run 99/1 by hubot #feedbeef");
+        k.put(lease);
+    });
+    let done = child.wait_with_output().expect("wait");
+    let out = step
+        .collect(done.status.code(), &done.stdout, &done.stderr)
+        .expect("collect");
+    assert_eq!(out.code, Some(1), "{}", log(&out));
+    assert!(
+        out.stderr.contains("taken over by octo/shop run 99/1 by hubot"),
+        "{}",
+        log(&out)
+    );
+    assert!(
+        out.stderr.contains("stopped without rolling back"),
+        "{}",
+        log(&out)
+    );
+    assert_eq!(out.outputs["rolled-back"], "false");
+    assert_eq!(
+        g.image(),
+        digest('b'),
+        "nothing was rolled back under the other run"
+    );
+    let lease = g
+        .kube
+        .with(|k| k.get("leases", "shop", "ops-actions-shop"))
+        .expect("the other run's Lease stays");
+    assert_eq!(
+        lease["spec"]["holderIdentity"],
+        json!("octo/shop run 99/1 by hubot #feedbeef")
+    );
+    g.clean(&out);
+}

@@ -150,6 +150,7 @@ pub async fn new_pods(cluster: &Cluster, w: &Workload, obj: &Value) -> Vec<Value
 }
 
 /// Waits until every workload is rolled out, or one cannot be.
+#[allow(clippy::too_many_arguments)]
 pub async fn wait(
     access: &mut Access,
     runner: &Runner,

@@ -10,6 +10,7 @@
 pub mod app_platform;
 pub mod cli;
 pub mod clock;
+pub mod do_api;
 pub mod doks;
 pub mod droplet;
 pub mod duration;

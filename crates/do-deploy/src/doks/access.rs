@@ -10,10 +10,9 @@
 use std::time::Duration;
 
 use http::HeaderValue;
-use http::header::{ACCEPT, AUTHORIZATION};
+use http::header::AUTHORIZATION;
 use ops_core::secret::redact_url;
 use ops_core::{Runner, Secret};
-use ops_net::{HttpClient, HttpClientBuilder, RetryPolicy};
 use serde_json::Value;
 
 use crate::error::Error;
@@ -56,49 +55,19 @@ pub struct Access {
     watchers: Option<tokio::sync::watch::Sender<kube::Client>>,
 }
 
-/// The DigitalOcean calls a doks deploy makes.
-pub struct DoApi {
-    http: HttpClient,
-    base: String,
-}
+pub use crate::do_api::Api as DoApi;
+
+/// What a token needs for the calls of a doks deploy.
+const SCOPES: &str = "`kubernetes:read`, `kubernetes:access_cluster`";
 
 fn scope_error(what: &str, e: ops_net::Error) -> Error {
     match e.status().map(|s| s.as_u16()) {
-        Some(401) => Error::input(
-            format!("could not {what}: the `token` was refused (401)"),
-            Some("pass a valid DigitalOcean token: `token: ${{ secrets.DIGITALOCEAN_TOKEN }}`"),
-        ),
-        Some(403) => Error::input(
-            format!(
-                "could not {what}: the `token` lacks a scope it needs (`kubernetes:read`, `kubernetes:access_cluster`)"
-            ),
-            Some("create a token with those scopes (a custom-scoped token is enough)"),
-        ),
         Some(404) => Error::input(format!("could not {what}: no such cluster (404)"), None),
-        _ => Error::api(format!("could not {what}"), e),
+        _ => crate::do_api::scope_error(what, SCOPES, e),
     }
 }
 
 impl DoApi {
-    /// A client for `base_url` with `token`.
-    pub fn new(base_url: &str, token: Secret, policy: RetryPolicy) -> Result<Self, Error> {
-        let base = base_url.trim().trim_end_matches('/');
-        let base = base.strip_suffix("/v2").unwrap_or(base).to_owned();
-        if url::Url::parse(&base).map(|u| matches!(u.scheme(), "http" | "https")) != Ok(true) {
-            return Err(Error::input(
-                format!("input `api-url` is not an http(s) URL: `{}`", redact_url(&base)),
-                None,
-            ));
-        }
-        let http = HttpClientBuilder::default()
-            .retry_policy(policy)
-            .default_header(ACCEPT, HeaderValue::from_static("application/json"))
-            .bearer_token(token)
-            .build()
-            .map_err(|e| Error::api("could not set up the HTTP client", e))?;
-        Ok(Self { http, base })
-    }
-
     /// The cluster's ID and name, from an ID (checked) or a name (looked up in the list).
     pub async fn cluster(&self, wanted: &str) -> Result<(String, String), Error> {
         let looks_like_id = wanted.len() == 36 && wanted.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
@@ -399,14 +368,6 @@ impl std::fmt::Debug for Access {
         f.debug_struct("Access")
             .field("server", &self.server)
             .field("fetched", &self.fetched)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for DoApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DoApi")
-            .field("base", &self.base)
             .finish_non_exhaustive()
     }
 }

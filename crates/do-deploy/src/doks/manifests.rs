@@ -259,7 +259,8 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
 }
 
-fn object(mut value: Value, at: &str, namespace: &str) -> Result<Object, ManifestError> {
+/// One object from its JSON (`at` says where it came from), with `namespace` when it names none.
+pub fn object(mut value: Value, at: &str, namespace: &str) -> Result<Object, ManifestError> {
     let Some(map) = value.as_object() else {
         return Err(ManifestError(format!(
             "`{at}`: expected a Kubernetes object (a mapping), got {}",

@@ -427,8 +427,7 @@ fn object_ref(o: &Object) -> Value {
 }
 
 fn object_from_value(v: &Value, default_ns: &str, source: &str) -> Option<Object> {
-    let files = vec![(source.to_owned(), serde_json::to_string(v).ok()?)];
-    manifests::parse(&files, default_ns).ok()?.into_iter().next()
+    manifests::object(v.clone(), source, default_ns).ok()
 }
 
 /// What the run ended with, for the report.
@@ -941,8 +940,9 @@ async fn locked(
         if let Some(c) = current {
             let _ = release::set_status(cluster, ctx.namespace, ctx.app, c.id, "superseded").await;
         }
-        if let Ok(all) = release::list(cluster, ctx.namespace, ctx.app).await
-            && let Ok(n) = release::prune(cluster, ctx.namespace, ctx.app, &all, ctx.args.keep_releases).await
+        // The records read under the lock, and this one: no other run has written since.
+        let ids: Vec<u64> = records.iter().map(|r| r.id).chain([next_id]).collect();
+        if let Ok(n) = release::prune(cluster, ctx.namespace, ctx.app, &ids, ctx.args.keep_releases).await
             && n > 0
         {
             runner.info(&format!(

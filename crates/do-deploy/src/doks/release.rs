@@ -156,18 +156,18 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Deletes the oldest records beyond `keep`.
+/// Deletes the oldest records beyond `keep`, of the releases `ids` (oldest first).
 pub async fn prune(
     cluster: &Cluster,
     namespace: &str,
     app: &str,
-    records: &[Record],
+    ids: &[u64],
     keep: usize,
 ) -> Result<usize, KubeError> {
-    let extra = records.len().saturating_sub(keep.max(1));
-    for r in &records[..extra] {
+    let extra = ids.len().saturating_sub(keep.max(1));
+    for id in &ids[..extra] {
         cluster
-            .delete(&secrets(), Some(namespace), &secret_name(app, r.id))
+            .delete(&secrets(), Some(namespace), &secret_name(app, *id))
             .await?;
     }
     Ok(extra)

@@ -2,11 +2,8 @@
 //! Load Balancer (by ID or name; its Droplets taken out and put back). On ops-net's client: GETs are
 //! retried when safe; adding or removing a Droplet is idempotent on the balancer.
 
-use http::header::ACCEPT;
-use http::{HeaderValue, Method};
-use ops_core::Secret;
-use ops_core::secret::redact_url;
-use ops_net::{HttpClient, HttpClientBuilder, Request, RetryPolicy};
+use http::Method;
+use ops_net::Request;
 use serde_json::{Value, json};
 
 use crate::error::Error;
@@ -48,47 +45,10 @@ pub struct Balancer {
     pub healthy_threshold: u64,
 }
 
-/// The client.
-#[derive(Debug)]
-pub struct Api {
-    http: HttpClient,
-    base: String,
-}
-
-fn scope_error(what: &str, scopes: &str, e: ops_net::Error) -> Error {
-    match e.status().map(|s| s.as_u16()) {
-        Some(401) => Error::input(
-            format!("could not {what}: the `token` was refused (401)"),
-            Some("pass a valid DigitalOcean token: `token: ${{ secrets.DIGITALOCEAN_TOKEN }}`"),
-        ),
-        Some(403) => Error::input(
-            format!("could not {what}: the `token` lacks a scope it needs ({scopes})"),
-            Some("create a token with those scopes (a custom-scoped token is enough)"),
-        ),
-        _ => Error::api(format!("could not {what}"), e),
-    }
-}
+pub use crate::do_api::Api;
+use crate::do_api::scope_error;
 
 impl Api {
-    /// A client for `base_url` with `token`.
-    pub fn new(base_url: &str, token: Secret, policy: RetryPolicy) -> Result<Self, Error> {
-        let base = base_url.trim().trim_end_matches('/');
-        let base = base.strip_suffix("/v2").unwrap_or(base).to_owned();
-        if url::Url::parse(&base).map(|u| matches!(u.scheme(), "http" | "https")) != Ok(true) {
-            return Err(Error::input(
-                format!("input `api-url` is not an http(s) URL: `{}`", redact_url(&base)),
-                None,
-            ));
-        }
-        let http = HttpClientBuilder::default()
-            .retry_policy(policy)
-            .default_header(ACCEPT, HeaderValue::from_static("application/json"))
-            .bearer_token(token)
-            .build()
-            .map_err(|e| Error::api("could not set up the HTTP client", e))?;
-        Ok(Self { http, base })
-    }
-
     /// Every Droplet with `tag`, in ID order.
     pub async fn droplets_by_tag(&self, tag: &str) -> Result<Vec<Droplet>, Error> {
         let mut out = Vec::new();

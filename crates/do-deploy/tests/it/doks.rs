@@ -221,8 +221,8 @@ fn a_healthy_rollout_goes_live_and_is_recorded() {
     assert!(out.summary.contains("**Live**"), "{}", out.summary);
     g.clean(&out);
 
-    // A second release: previous-release is the first.
-    let out = run(&g.step(&digest('b'), "again"));
+    // A second release: previous-release is the first, whose record goes with `keep-releases: 1`.
+    let out = run(&g.step(&digest('b'), "again").input("keep-releases", "1"));
     assert_eq!(out.code, Some(0), "{}", log(&out));
     assert_eq!(
         (
@@ -232,6 +232,18 @@ fn a_healthy_rollout_goes_live_and_is_recorded() {
         ("2", "1")
     );
     assert_eq!(g.image(), digest('b'));
+    let records: Vec<String> = g
+        .kube
+        .with(|k| k.list("secrets", "shop"))
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(records, ["ops-actions.release.shop.v2"]);
+    assert!(
+        out.stderr.contains("pruned 1 old release record(s)"),
+        "{}",
+        log(&out)
+    );
     g.clean(&out);
 }
 

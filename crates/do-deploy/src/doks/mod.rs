@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use self::access::{Access, DoApi, Source};
 use self::cluster::{Cluster, KubeError};
 use self::follow::{Failure, Rules, Workload};
-use self::manifests::{Object, Substitution};
+use self::manifests::Object;
 use self::release::Record;
 use crate::cli::{Action, Args};
 use crate::clock::Clock;
@@ -49,8 +49,6 @@ pub struct Plan {
     pub namespace: String,
     /// The objects, in application order, images substituted (empty for a rollback).
     pub objects: Vec<Object>,
-    /// What substitution did.
-    pub substitution: Substitution,
     /// Where credentials come from.
     pub source: Source,
     /// For `action: rollback`: the release to go back to (`None`: the one before the current).
@@ -187,7 +185,6 @@ pub fn plan(
             app,
             namespace,
             objects: Vec::new(),
-            substitution: Substitution::default(),
             source,
             rollback_to,
             rules,
@@ -235,6 +232,12 @@ pub fn plan(
         }
     }
     let substitution = manifests::substitute(&mut objects, &images).map_err(|e| input(e.0, None))?;
+    for (name, reference, containers) in &substitution.applied {
+        runner.info(&format!(
+            "image `{name}` ({reference}) → {}",
+            containers.join(", ")
+        ));
+    }
     for (at, image) in &substitution.untouched {
         if image.contains("@sha256:") {
             continue;
@@ -265,7 +268,6 @@ pub fn plan(
         app,
         namespace,
         objects,
-        substitution,
         source,
         rollback_to,
         rules,
@@ -517,10 +519,10 @@ async fn deploy(args: &Args, env: &Env, runner: &Runner, plan: Plan) -> Result<E
     };
     let lock = match taken {
         Ok(l) => l,
-        Err(lease::LockError::Held(m)) => return report(args, runner, &what, &held(m)).await,
+        Err(lease::LockError::Held(m)) => return report(runner, &what, &held(m)).await,
         Err(lease::LockError::Cancelled(sig)) => {
             let m = format!("cancelled by {sig} while waiting for the deploy lock; nothing was changed");
-            return report(args, runner, &what, &held(m)).await;
+            return report(runner, &what, &held(m)).await;
         }
         Err(lease::LockError::Api(e)) => {
             return Err(kube_error("could not take the deploy lock (Lease)", &e, runner));
@@ -584,11 +586,10 @@ async fn deploy(args: &Args, env: &Env, runner: &Runner, plan: Plan) -> Result<E
         )
         .await;
     }
-    report(args, runner, &what, &outcome).await
+    report(runner, &what, &outcome).await
 }
 
-async fn report(args: &Args, runner: &Runner, what: &str, o: &Outcome) -> Result<ExitStatus, Error> {
-    let _ = args;
+async fn report(runner: &Runner, what: &str, o: &Outcome) -> Result<ExitStatus, Error> {
     Outputs {
         release_id: o.release.clone(),
         previous_release: o.previous.clone(),

@@ -219,6 +219,14 @@ fn a_healthy_rollout_goes_live_and_is_recorded() {
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].expiry_seconds, Some(180 + 300));
     assert!(out.summary.contains("**Live**"), "{}", out.summary);
+    assert!(
+        out.stderr.contains(&format!(
+            "image `web` ({}) → deployment/web container `web`",
+            digest('a')
+        )),
+        "{}",
+        log(&out)
+    );
     g.clean(&out);
 
     // A second release: previous-release is the first, whose record goes with `keep-releases: 1`.
